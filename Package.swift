@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Only mira-store links SQLite and only mira-llm links libcurl: every process
+// in a chat turn starts, so each binary carries just what it uses.
+let package = Package(
+    name: "Mira",
+    products: [
+        .executable(name: "mira-store", targets: ["mira-store"]),
+        .executable(name: "mira-prompt", targets: ["mira-prompt"]),
+        .executable(name: "mira-llm", targets: ["mira-llm"]),
+        .library(name: "MiraShared", targets: ["MiraShared"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // The pure core: records, JSON, personas, prompts, replies, SSE, retries.
+        .target(name: "MiraShared"),
+        // Adapters at the edges.
+        .target(name: "MiraStoreKit", dependencies: ["MiraShared", "CSQLite"]),
+        .target(name: "MiraHTTP", dependencies: ["MiraShared", "CCurl"]),
+
+        .executableTarget(
+            name: "mira-store",
+            dependencies: [
+                "MiraShared", "MiraStoreKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "mira-prompt",
+            dependencies: [
+                "MiraShared",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "mira-llm",
+            dependencies: [
+                "MiraShared", "MiraHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "MiraSharedTests", dependencies: ["MiraShared"]),
+        .testTarget(name: "MiraStoreKitTests", dependencies: ["MiraStoreKit"]),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["MiraShared"],
+            exclude: []),
+    ]
+)

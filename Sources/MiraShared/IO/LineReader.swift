@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Reads newline-terminated lines from a file descriptor in a fixed buffer,
+/// so memory stays flat however long the input runs. A line over the limit is
+/// skipped to its end and reported, not held.
+public struct LineReader {
+    public enum Item: Equatable {
+        case line([UInt8])
+        /// A line longer than the limit; its bytes were dropped.
+        case tooLong(bytes: Int)
+    }
+
+    public static let defaultMaxLine = 64 * 1024 * 1024
+
+    let fd: Int32
+    let maxLine: Int
+    var buffer: [UInt8]
+    var start = 0
+    var end = 0
+    var eof = false
+    /// The number of the line last returned, counting from 1.
+    public private(set) var lineNumber = 0
+
+    public init(fd: Int32 = 0, maxLine: Int = defaultMaxLine, bufferSize: Int = 256 * 1024) {
+        self.fd = fd
+        self.maxLine = maxLine
+        buffer = [UInt8](repeating: 0, count: bufferSize)
+    }
+
+    /// The next line without its newline, or nil at the end of input.
+    public mutating func next() -> Item? {
+        var pending: [UInt8] = []
+        var dropped = 0
+        while true {
+            if let nl = buffer[start..<end].firstIndex(of: 0x0A) {
+                let piece = buffer[start..<nl]
+                start = nl + 1
+                lineNumber += 1
+                if dropped > 0 || pending.count + piece.count > maxLine {
+                    return .tooLong(bytes: dropped + pending.count + piece.count)
+                }
+                pending.append(contentsOf: piece)
+                return .line(pending)
+            }
+            // No newline in the buffer: keep what we have (or count it as
+            // dropped when the line is already too long) and read more.
+            let piece = end - start
+            if dropped > 0 || pending.count + piece > maxLine {
+                dropped += pending.count + piece
+                pending = []
+            } else {
+                pending.append(contentsOf: buffer[start..<end])
+            }
+            start = 0
+            end = 0
+            if eof || !fill() {
+                if pending.isEmpty && dropped == 0 { return nil }
+                lineNumber += 1
+                return dropped > 0 ? .tooLong(bytes: dropped) : .line(pending)
+            }
+        }
+    }
+
+    /// Reads more into the empty buffer; false at end of input.
+    mutating func fill() -> Bool {
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n > 0 { end = n; return true }
+            if n < 0 && errno == EINTR { continue }
+            eof = true
+            return false
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// True for a line of only spaces and tabs (and a CR): such lines are skipped.
+    public var isBlankLine: Bool {
+        allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+    }
+}

@@ -1,0 +1,161 @@
+/// How an HTTP exchange failed below the HTTP level.
+public struct TransportFailure: Error, Equatable, Sendable {
+    public enum Kind: Sendable, Equatable {
+        /// Refused, no route, DNS: nothing answered.
+        case unreachable
+        /// No answer within the time allowed.
+        case timeout
+        /// The connection broke while the answer was coming in.
+        case broken
+        /// TLS failed, or the URL is unusable: retrying will not help.
+        case fatal
+        /// The receiver stopped the transfer (the answer was too large).
+        case aborted
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+}
+
+/// One POST of a chat-completions body. The answer's bytes go to `onChunk`
+/// as they arrive, with the status already known; returning false stops the
+/// transfer.
+public protocol ChatTransport {
+    func post(
+        body: [UInt8],
+        onChunk: (_ status: Int, _ bytes: UnsafeRawBufferPointer) -> Bool
+    ) -> Result<(status: Int, headers: [String: String]), TransportFailure>
+}
+
+/// Sends a turn's request and brings back a validated reply: retries with
+/// backoff, falls back to json-schema when the server ignores the forced
+/// tool, and streams the reply text as it arrives.
+public struct ChatClient {
+    public var policy: RetryPolicy
+    public var stream: Bool
+    /// An answer over this many bytes is refused (a broken or hostile server).
+    public var maxResponseBytes: Int
+    public var sleep: (Int) -> Void = { Clock.sleep(milliseconds: $0) }
+    public var jitter: () -> Double = { Double.random(in: 0..<1) }
+    public var now: () -> Int = { Int(Clock.wallSeconds()) }
+    /// Receives the reply's text as it streams in.
+    public var onText: ([UInt8]) -> Void = { _ in }
+    /// Receives one line per attempt for `--verbose`.
+    public var log: ((String) -> Void)?
+
+    public init(policy: RetryPolicy = RetryPolicy(), stream: Bool = false, maxResponseBytes: Int = 16 << 20) {
+        self.policy = policy
+        self.stream = stream
+        self.maxResponseBytes = maxResponseBytes
+    }
+
+    /// The validated reply and the body that produced it.
+    public func complete(_ request: JSONObject, transport: some ChatTransport) throws(StageError) -> (Completion, sent: JSONObject) {
+        var body = request
+        if stream {
+            body["stream"] = true
+            body["stream_options"] = ["include_usage": true]
+        }
+        var retries = 0
+        var fellBack = false
+        while true {
+            let verdict = exchange(body, transport: transport)
+            switch verdict {
+            case .success(let completion):
+                return (completion, body)
+            case .ignoredTools(let content):
+                if !fellBack, let fallback = ChatRequest.switchingToJSONSchema(body) {
+                    // Small local models ignore forced tools but obey a
+                    // json_schema grammar; the fallback is one extra request.
+                    log?("server ignored the forced tool call; retrying once with response_format json_schema")
+                    body = fallback
+                    fellBack = true
+                    continue
+                }
+                throw StageError(.invalidReply, "server answered plain text instead of a structured reply: \(CompletionReader.clip(content))")
+            case .failure(let error):
+                throw error
+            case .retryable(let error, let retryAfter):
+                guard retries < policy.maxRetries else {
+                    if retries == 0 { throw error }
+                    throw StageError(error.code, "gave up after \(retries + 1) attempts: \(error.message)")
+                }
+                let wait = policy.delay(retry: retries, retryAfterMilliseconds: retryAfter, jitter: jitter())
+                log?("\(error.message); retrying in \(wait) ms")
+                retries += 1
+                sleep(wait)
+            }
+        }
+    }
+
+    /// One POST and what it came to.
+    func exchange(_ body: JSONObject, transport: some ChatTransport) -> Verdict {
+        var collected: [UInt8] = []
+        var received = 0
+        var tooLarge = false
+        var sse = SSEParser()
+        var assembler = StreamAssembler()
+        var streamError: StageError?
+        var shownText = false
+        let started = Clock.monotonicMilliseconds()
+
+        let result = transport.post(body: JSONWriter.bytes(.object(body))) { status, bytes in
+            received += bytes.count
+            if received > maxResponseBytes {
+                tooLarge = true
+                return false
+            }
+            guard stream, (200..<300).contains(status) else {
+                collected.append(contentsOf: bytes)
+                return true
+            }
+            for event in sse.feed(bytes) {
+                do {
+                    let text = try assembler.add(event: event)
+                    if !text.isEmpty {
+                        onText(text)
+                        shownText = true
+                    }
+                } catch {
+                    streamError = error as? StageError ?? StageError(.badResponse, "\(error)")
+                    return false
+                }
+            }
+            return true
+        }
+        if shownText { onText([0x0A]) }
+        let elapsed = Int(Clock.monotonicMilliseconds() - started)
+
+        if tooLarge {
+            return .failure(StageError(.replyTooLarge, "server's answer is over the \(maxResponseBytes)-byte limit"))
+        }
+        if let streamError { return .failure(streamError) }
+        let status: Int, headers: [String: String]
+        switch result {
+        case .failure(let failure):
+            log?("POST failed after \(elapsed) ms: \(failure.message)")
+            switch failure.kind {
+            case .unreachable: return .retryable(StageError(.unreachable, failure.message), retryAfterMilliseconds: nil)
+            case .timeout: return .retryable(StageError(.timeout, failure.message), retryAfterMilliseconds: nil)
+            case .broken, .aborted: return .retryable(StageError(.gaveUp, failure.message), retryAfterMilliseconds: nil)
+            case .fatal: return .failure(StageError(.unreachable, failure.message))
+            }
+        case .success(let answer):
+            (status, headers) = answer
+        }
+        log?("POST answered \(status) in \(elapsed) ms (\(received) bytes)")
+        guard (200..<300).contains(status) else {
+            return CompletionReader.verdict(status: status, headers: headers, body: collected, now: now())
+        }
+        guard stream else { return CompletionReader.verdict(body: collected, request: body) }
+        guard assembler.sawDone else {
+            return .retryable(StageError(.gaveUp, "stream ended before [DONE]"), retryAfterMilliseconds: nil)
+        }
+        return CompletionReader.verdict(completion: assembler.completion(), request: body)
+    }
+}

@@ -1,0 +1,84 @@
+/// An overlay on Mira's voice: a name and the prompt text that shapes it.
+public struct Persona: Equatable, Sendable {
+    public var name: String
+    /// The prompt block, in Markdown.
+    public var text: String
+    /// Where it came from: "built-in" or the file that defines it.
+    public var source: String
+
+    public init(name: String, text: String, source: String) {
+        self.name = name
+        self.text = text
+        self.source = source
+    }
+
+    /// The first non-empty line, without Markdown heading marks, for `--list-personas`.
+    public var summary: String {
+        for line in text.split(separator: "\n") {
+            let trimmed = line.drop(while: { $0 == "#" || $0 == " " })
+            if !trimmed.isEmpty { return String(trimmed) }
+        }
+        return ""
+    }
+}
+
+/// The overlays a turn may use: the four built in, then the user's own
+/// `NAME.md` files, which add new ones or replace built-ins of the same name.
+public struct PersonaRegistry: Sendable {
+    public private(set) var personas: [Persona]
+
+    public init(personas: [Persona] = BuiltinPersonas.all) {
+        self.personas = personas
+    }
+
+    public var names: [String] { personas.map(\.name) }
+
+    public subscript(name: String) -> Persona? {
+        personas.first { $0.name == name }
+    }
+
+    /// Adds or replaces one overlay.
+    public mutating func install(_ persona: Persona) {
+        if let i = personas.firstIndex(where: { $0.name == persona.name }) {
+            personas[i] = persona
+        } else {
+            personas.append(persona)
+        }
+    }
+
+    /// Loads `NAME.md` files from `directory` (missing folder: nothing to do).
+    /// Files whose names are not valid persona names are skipped and reported
+    /// in `skipped`, never read, so no name can reach outside the folder.
+    public mutating func load(directory: String) -> (loaded: [String], skipped: [String]) {
+        var loaded: [String] = [], skipped: [String] = []
+        for file in Files.list(directory: directory).sorted() where file.hasSuffix(".md") {
+            let name = String(file.dropLast(3))
+            do {
+                try Identifiers.validatePersonaName(name)
+            } catch {
+                skipped.append(file)
+                continue
+            }
+            let path = directory + "/" + file
+            guard let bytes = Files.read(path: path, limit: 256 * 1024),
+                let text = String(validating: bytes, as: UTF8.self),
+                text.contains(where: { !$0.isWhitespace })
+            else {
+                skipped.append(file)
+                continue
+            }
+            install(Persona(name: name, text: text, source: path))
+            loaded.append(name)
+        }
+        return (loaded, skipped)
+    }
+
+    /// `$XDG_CONFIG_HOME/mira/personas`, else `~/.config/mira/personas`.
+    public static func userDirectory(environment: Environment = .process) -> String? {
+        if let config = environment["XDG_CONFIG_HOME"], config.hasPrefix("/") {
+            return config + "/mira/personas"
+        }
+        guard let home = environment["HOME"], !home.isEmpty else { return nil }
+        return home + "/.config/mira/personas"
+    }
+}

@@ -1,0 +1,274 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CSQLite
+import MiraShared
+
+/// One message as `mira-store export` writes it and `import` reads it.
+public struct StoredMessage: Equatable, Sendable {
+    public var session: String
+    public var turn: String?
+    public var message: Message
+
+    public init(session: String, turn: String?, message: Message) {
+        self.session = session
+        self.turn = turn
+        self.message = message
+    }
+
+    public var json: JSON {
+        var o = JSONObject()
+        o["session"] = .string(session)
+        if let turn { o["turn"] = .string(turn) }
+        for member in message.json.objectValue! { o[member.key] = member.value }
+        return .object(o)
+    }
+
+    /// Reads an export line; `session` fills in when the line has none.
+    public init(json: JSON, session fallback: String?) throws(StageError) {
+        guard let o = json.objectValue else { throw StageError(.badRecord, "a message must be a JSON object, not \(json.typeName)") }
+        let named = o["session"]?.stringValue
+        guard let session = fallback ?? named else { throw StageError(.badRecord, "message has no session (give --session)") }
+        try Identifiers.validateSession(session)
+        let turn = o["turn"]?.stringValue
+        if let turn { try Identifiers.validateTurn(turn) }
+        self.init(session: session, turn: turn, message: try Message(json: json, what: "message"))
+    }
+}
+
+/// A line of `mira-store list`.
+public struct SessionSummary: Equatable, Sendable {
+    public var session: String
+    public var messages: Int
+    public var lastActivity: String
+}
+
+/// Every session's messages in one SQLite file, safe for many processes at once.
+public final class SessionStore {
+    let db: Connection
+
+    /// Schema changes, in order; the database's `user_version` counts how
+    /// many have run. Never edit one that has shipped: add the next.
+    static let migrations: [String] = [
+        """
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            session TEXT NOT NULL,
+            turn TEXT,
+            role TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'system')),
+            content TEXT NOT NULL,
+            persona TEXT,
+            mood TEXT,
+            time TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX messages_by_session ON messages (session, id);
+        CREATE UNIQUE INDEX messages_by_turn ON messages (session, turn, role) WHERE turn IS NOT NULL;
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            messages INTEGER NOT NULL,
+            last_activity TEXT NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        """,
+    ]
+
+    public static var schemaVersion: Int { migrations.count }
+
+    /// Opens (creating when absent) the database at `path`, owner-only.
+    public init(path: String) throws(StageError) {
+        // Owner-only for the database and the -wal and -shm files SQLite makes beside it.
+        let previous = umask(0o077)
+        defer { umask(previous) }
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            _ = Files.makeDirectories(String(path[..<slash]))
+        }
+        do {
+            db = try Connection(path: path)
+            // Wait for other writers instead of failing: a turn is never dropped
+            // for "database is locked".
+            try db.execute("PRAGMA busy_timeout = 60000")
+            try db.execute("PRAGMA journal_mode = WAL")
+            try db.execute("PRAGMA synchronous = FULL")
+            try db.execute("PRAGMA foreign_keys = ON")
+            try migrate()
+        } catch {
+            throw StageError(.storeFailed, "database \(path): \(error.message)")
+        }
+    }
+
+    func migrate() throws(SQLiteError) {
+        if try db.intPragma("user_version") == Self.schemaVersion { return }
+        try db.writeTransaction { () throws(SQLiteError) in
+            // Re-read under the lock: another process may have just migrated.
+            let version = try db.intPragma("user_version")
+            guard version < Self.schemaVersion else {
+                if version > Self.schemaVersion {
+                    throw SQLiteError(code: 0, message: "schema version \(version) is newer than this build knows (\(Self.schemaVersion)); upgrade Mira")
+                }
+                return
+            }
+            for sql in Self.migrations[version...] { try db.execute(sql) }
+            try db.execute("PRAGMA user_version = \(Self.schemaVersion)")
+        }
+    }
+
+    /// The last `last` messages of a session, oldest first.
+    public func load(session: String, last: Int) throws(StageError) -> [Message] {
+        do {
+            let stmt = try db.prepare("""
+                SELECT role, content, persona, mood, time FROM messages
+                WHERE session = ? ORDER BY id DESC LIMIT ?
+                """)
+            try stmt.bind([session])
+            try stmt.bind(int: last, at: 2)
+            var messages: [Message] = []
+            while try stmt.step() {
+                messages.append(Self.message(stmt, from: 0))
+            }
+            return messages.reversed()
+        } catch {
+            throw StageError(.storeFailed, "load: \(error.message)")
+        }
+    }
+
+    static func message(_ stmt: Statement, from c: Int32) -> Message {
+        Message(
+            role: Role(rawValue: stmt.text(c) ?? "") ?? .user, content: stmt.text(c + 1) ?? "",
+            persona: stmt.text(c + 2), mood: stmt.text(c + 3), time: stmt.text(c + 4))
+    }
+
+    /// Appends a turn's user message and reply in one transaction. Saving the
+    /// same turn again changes nothing and returns false.
+    @discardableResult
+    public func save(session: String, turn: String, messages: [Message]) throws(StageError) -> Bool {
+        do {
+            return try db.writeTransaction { () throws(SQLiteError) -> Bool in
+                let seen = try db.prepare("SELECT 1 FROM messages WHERE session = ? AND turn = ? LIMIT 1")
+                try seen.bind([session, turn])
+                if try seen.step() { return false }
+                try insert(messages.map { StoredMessage(session: session, turn: turn, message: $0) })
+                return true
+            }
+        } catch {
+            throw StageError(.storeFailed, "save: \(error.message)")
+        }
+    }
+
+    /// Inserts messages inside the caller's transaction; a message whose
+    /// (session, turn, role) is already stored is skipped.
+    func insert(_ messages: [StoredMessage]) throws(SQLiteError) {
+        let add = try db.prepare("""
+            INSERT INTO messages (session, turn, role, content, persona, mood, time)
+            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            """)
+        let touch = try db.prepare("""
+            INSERT INTO sessions (id, messages, last_activity) VALUES (?, 1, ?)
+            ON CONFLICT (id) DO UPDATE SET messages = messages + 1,
+                last_activity = max(last_activity, excluded.last_activity)
+            """)
+        for m in messages {
+            let time = m.message.time ?? Clock.nowISO8601()
+            try add.run([m.session, m.turn, m.message.role.rawValue, m.message.content, m.message.persona, m.message.mood, time])
+            if Int(sqlite3_changes(db.handle)) > 0 { try touch.run([m.session, time]) }
+        }
+    }
+
+    /// Imports messages all or nothing: one transaction for the lot.
+    public func importMessages(_ next: () throws(StageError) -> StoredMessage?) throws(StageError) -> Int {
+        var count = 0
+        do {
+            try db.writeTransaction { () throws(SQLiteError) in
+                var batch: [StoredMessage] = []
+                do {
+                    while let m = try next() {
+                        batch.append(m)
+                        count += 1
+                        if batch.count == 1000 {
+                            try insert(batch)
+                            batch.removeAll(keepingCapacity: true)
+                        }
+                    }
+                } catch let e as StageError {
+                    throw SQLiteError(code: -1, message: e.message)
+                } catch {
+                    throw error as! SQLiteError
+                }
+                try insert(batch)
+            }
+        } catch {
+            if error.code == -1 { throw StageError(.badRecord, error.message) }
+            throw StageError(.storeFailed, "import: \(error.message)")
+        }
+        return count
+    }
+
+    /// Every message of a session, oldest first, one at a time.
+    public func export(session: String, _ each: (StoredMessage) -> Bool) throws(StageError) {
+        do {
+            let stmt = try db.prepare("""
+                SELECT turn, role, content, persona, mood, time FROM messages WHERE session = ? ORDER BY id
+                """)
+            try stmt.bind([session])
+            while try stmt.step() {
+                let m = StoredMessage(session: session, turn: stmt.text(0), message: Self.message(stmt, from: 1))
+                if !each(m) { return }
+            }
+        } catch {
+            throw StageError(.storeFailed, "export: \(error.message)")
+        }
+    }
+
+    /// Sessions, most recently active first.
+    public func list() throws(StageError) -> [SessionSummary] {
+        do {
+            let stmt = try db.prepare("SELECT id, messages, last_activity FROM sessions ORDER BY last_activity DESC, id")
+            try stmt.bind([])
+            var out: [SessionSummary] = []
+            while try stmt.step() {
+                out.append(SessionSummary(session: stmt.text(0) ?? "", messages: stmt.int(1), lastActivity: stmt.text(2) ?? ""))
+            }
+            return out
+        } catch {
+            throw StageError(.storeFailed, "list: \(error.message)")
+        }
+    }
+
+    /// Deletes a session; returns how many messages went with it.
+    @discardableResult
+    public func remove(session: String) throws(StageError) -> Int {
+        do {
+            return try db.writeTransaction { () throws(SQLiteError) -> Int in
+                let delete = try db.prepare("DELETE FROM messages WHERE session = ?")
+                try delete.run([session])
+                let removed = Int(sqlite3_changes(db.handle))
+                try db.prepare("DELETE FROM sessions WHERE id = ?").run([session])
+                return removed
+            }
+        } catch {
+            throw StageError(.storeFailed, "rm: \(error.message)")
+        }
+    }
+
+    /// `PRAGMA integrity_check`: "ok" when the file is sound.
+    public func integrityCheck() throws(StageError) -> String {
+        do {
+            let stmt = try db.prepare("PRAGMA integrity_check")
+            return try stmt.step() ? (stmt.text(0) ?? "") : ""
+        } catch {
+            throw StageError(.storeFailed, "integrity check: \(error.message)")
+        }
+    }
+}
+
+/// Where the database lives: `--db`, else `MIRA_DB`, else
+/// `$XDG_DATA_HOME/mira/mira.db`, else `~/.local/share/mira/mira.db`.
+public enum StoreLocation {
+    public static func resolve(explicit: String?, environment: Environment = .process) -> String? {
+        if let explicit, !explicit.isEmpty { return explicit }
+        if let path = environment["MIRA_DB"] { return path }
+        if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") { return data + "/mira/mira.db" }
+        guard let home = environment["HOME"] else { return nil }
+        return home + "/.local/share/mira/mira.db"
+    }
+}

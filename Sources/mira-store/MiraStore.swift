@@ -1,0 +1,210 @@
+import ArgumentParser
+import MiraShared
+import MiraStoreKit
+
+/// Loads and saves Mira's memory: every session's messages in one SQLite file.
+@main
+struct MiraStore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mira-store",
+        abstract: "Load and save Mira's chat sessions (SQLite).",
+        discussion: "Database: --db, else $MIRA_DB, else $XDG_DATA_HOME/mira/mira.db (~/.local/share/mira/mira.db).",
+        subcommands: [New.self, Load.self, Save.self, List.self, Export.self, Import.self, Remove.self])
+}
+
+struct DatabaseOption: ParsableArguments {
+    @Option(name: .long, help: "The SQLite database file.")
+    var db: String?
+
+    func open() -> SessionStore {
+        guard let path = StoreLocation.resolve(explicit: db) else {
+            fatal(stage: "mira-store", "no database path: set --db, MIRA_DB or HOME", status: .usage)
+        }
+        do {
+            return try SessionStore(path: path)
+        } catch {
+            fatal(stage: "mira-store", error.message, status: error.code.exitStatus)
+        }
+    }
+}
+
+/// A session id from the command line, checked before anything is opened.
+func checkedSession(_ id: String) -> String {
+    do {
+        try Identifiers.validateSession(id)
+    } catch {
+        fatal(stage: "mira-store", error.message, status: .usage)
+    }
+    return id
+}
+
+extension MiraStore {
+    struct New: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a fresh random session id.")
+
+        func run() {
+            LineWriter.standardOutput.writeLine(Identifiers.newSessionID())
+        }
+    }
+
+    struct Load: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Emit one record holding the session's recent history (empty for a new session).")
+
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: "The session id.") var session: String
+        @Option(help: "How many of the latest messages to load.") var last: Int = 15
+
+        func validate() throws {
+            guard last >= 0 else { throw ValidationError("--last must be 0 or more") }
+        }
+
+        func run() throws {
+            let id = checkedSession(session)
+            let store = database.open()
+            do {
+                let history = try store.load(session: id, last: last)
+                if !LineWriter.standardOutput.writeLine(Record(session: id, history: history).line) {
+                    throw ExitCode(ExitStatus.ioError.rawValue)
+                }
+            } catch let error as StageError {
+                fatal(stage: "mira-store load", error.message, status: error.code.exitStatus)
+            }
+        }
+    }
+
+    struct Save: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Store each finished turn (input and reply) and pass it on.",
+            discussion: """
+                Prints the reply text when stdout is a terminal and the record when piped.
+                Records without a reply, or with an error, are not saved: each is named on
+                stderr and the exit status is non-zero at the end.
+                """)
+
+        enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: "The session id (default: each record's own session).") var session: String?
+        @Option(help: "Output: text (the reply) or json (the record). Default: text on a terminal, else json.")
+        var format: Format?
+
+        func run() throws {
+            let id = session.map(checkedSession)
+            let store = database.open()
+            let asText = (format ?? (Files.isTerminal(1) ? .text : .json)) == .text
+            var stage = Stage(name: "mira-store save", upstreamErrors: .refuse)
+            var reader = LineReader()
+            stage.run(reader: &reader, render: { record in
+                guard asText else { return record.line }
+                let reply: Reply?? = try? record.reply()
+                return (reply ?? nil).map { Array($0.output.utf8) }
+            }) { record, _ throws(StageError) in
+                _ = try store.save(record: record, session: id)
+            }
+            if stage.status != .ok { throw ExitCode(stage.status.rawValue) }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List sessions: id, message count, last activity (tab-separated).")
+
+        @OptionGroup var database: DatabaseOption
+        @Flag(help: "One JSON object per session instead of a table.") var json = false
+
+        func run() throws {
+            let store = database.open()
+            do {
+                for s in try store.list() {
+                    let line = json
+                        ? JSONWriter.string(["session": .string(s.session), "messages": .int(s.messages), "last_activity": .string(s.lastActivity)])
+                        : "\(s.session)\t\(s.messages)\t\(s.lastActivity)"
+                    if !LineWriter.standardOutput.writeLine(line) { throw ExitCode(ExitStatus.ioError.rawValue) }
+                }
+            } catch let error as StageError {
+                fatal(stage: "mira-store list", error.message, status: error.code.exitStatus)
+            }
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a session's messages as JSON Lines, oldest first.")
+
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: "The session id.") var session: String
+
+        func run() throws {
+            let id = checkedSession(session)
+            let store = database.open()
+            var broken = false
+            do {
+                try store.export(session: id) { message in
+                    broken = !LineWriter.standardOutput.writeLine(JSONWriter.bytes(message.json))
+                    return !broken
+                }
+            } catch {
+                fatal(stage: "mira-store export", error.message, status: error.code.exitStatus)
+            }
+            if broken { throw ExitCode(ExitStatus.ioError.rawValue) }
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read messages (JSON Lines, as export writes them) from stdin; all or nothing.")
+
+        @OptionGroup var database: DatabaseOption
+        @Option(help: "Put every message into this session, whatever its line says.") var session: String?
+
+        func run() throws {
+            let id = session.map(checkedSession)
+            let store = database.open()
+            var reader = LineReader()
+            do {
+                let count = try store.importMessages { () throws(StageError) -> StoredMessage? in
+                    while let item = reader.next() {
+                        let where_ = "line \(reader.lineNumber): "
+                        guard case .line(let bytes) = item else {
+                            throw StageError(.lineTooLong, where_ + "line is over the length limit")
+                        }
+                        if bytes.isBlankLine { continue }
+                        do {
+                            let json = try JSONParser.parse(bytes)
+                            return try StoredMessage(json: json, session: id)
+                        } catch let e as JSONSyntaxError {
+                            throw StageError(.badJSON, where_ + "not JSON: \(e)")
+                        } catch let e as StageError {
+                            throw StageError(e.code, where_ + e.message)
+                        } catch {
+                            throw StageError(.badRecord, where_ + "\(error)")
+                        }
+                    }
+                    return nil
+                }
+                report(stage: "mira-store import", line: nil, "imported \(count) messages")
+            } catch {
+                fatal(stage: "mira-store import", error.message + " (nothing imported)", status: error.code.exitStatus)
+            }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Delete a session and all its messages.")
+
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: "The session id.") var session: String
+
+        func run() throws {
+            let id = checkedSession(session)
+            let store = database.open()
+            do {
+                let removed = try store.remove(session: id)
+                report(stage: "mira-store rm", line: nil, "removed \(removed) messages of \(id)")
+            } catch {
+                fatal(stage: "mira-store rm", error.message, status: error.code.exitStatus)
+            }
+        }
+    }
+}
