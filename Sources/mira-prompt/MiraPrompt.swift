@@ -39,17 +39,22 @@ struct MiraPrompt: ParsableCommand {
                 maxTokens: maxTokens, structured: structured))
         if let persona { preparer.forcedPersona = try checked(persona, in: registry) }
 
-        let recordsPiped = !Files.isTerminal(0) && messageFile != "-"
         let fixedMessage = try message ?? messageFile.map(readMessageFile)
         var stage = Stage(name: Self.stage)
-        if recordsPiped {
+        // Records come from stdin unless it is a terminal (or the message file).
+        // Piped input that holds no records at all (`< /dev/null`, cron)
+        // still makes one fresh turn when a message was given.
+        var sawRecords = false
+        if !Files.isTerminal(0) && messageFile != "-" {
             var reader = LineReader()
             stage.run(reader: &reader) { record, _ throws(StageError) in
                 let typed = fixedMessage == nil && record.input == nil ? Terminal.readLine(prompt: "you> ") : nil
                 try preparer.prepare(&record, message: fixedMessage ?? typed)
             }
-        } else {
-            guard let text = fixedMessage ?? Terminal.readLine(prompt: "you> ") else {
+            sawRecords = reader.lineNumber > 0
+        }
+        if !sawRecords {
+            guard let text = fixedMessage ?? (Files.isTerminal(0) ? Terminal.readLine(prompt: "you> ") : nil) else {
                 throw ValidationError("no message: give it as an argument, with --message-file, or type it at a terminal")
             }
             var record = Record()

@@ -40,7 +40,9 @@ cut inside the first multi-byte UTF-8 character when there is one.
 import argparse
 import json
 import re
+import os
 import signal
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -311,6 +313,8 @@ def main():
     parser.add_argument("--log", help="append one JSON line per chat request to this file")
     parser.add_argument("--behaviour", default="normal")
     parser.add_argument("--api-key", help="require Authorization: Bearer KEY")
+    parser.add_argument("--exit-on-stdin-eof", action="store_true",
+                        help="stop when stdin closes, so a test that dies cannot leave the server behind")
     args = parser.parse_args()
     if not valid_behaviour(args.behaviour):
         parser.error(f"unknown behaviour {args.behaviour!r}")
@@ -321,6 +325,11 @@ def main():
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if args.exit_on_stdin_eof:
+        def watch_stdin():
+            sys.stdin.buffer.read()
+            os.kill(os.getpid(), signal.SIGTERM)
+        threading.Thread(target=watch_stdin, daemon=True).start()
     print(f"PORT={server.server_address[1]}", flush=True)
     try:
         server.serve_forever()

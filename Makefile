@@ -1,0 +1,43 @@
+# Mira: a persona-driven chat companion as small Unix filters.
+PREFIX ?= /usr/local
+MESSAGE ?= rough day, my boss yelled at me
+SESSION ?= demo
+BINARIES := mira-store mira-prompt mira-llm
+RELEASE_FLAGS := -c release --static-swift-stdlib
+
+.PHONY: all deps build release test install uninstall chat clean
+
+all: build
+
+# System packages (libsqlite3-dev, libcurl4-openssl-dev), installed when missing.
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	swift build
+
+release: deps
+	swift build $(RELEASE_FLAGS)
+
+# Every test: unit tests of the core and end-to-end pipelines against a
+# fake OpenAI-compatible server on loopback.
+test: deps
+	swift build --build-tests
+	swift test --skip-build
+
+# One chat turn against $OPENAI_BASE_URL (OpenAI by default).
+chat: release
+	@bin=$$(swift build $(RELEASE_FLAGS) --show-bin-path) && \
+	  $$bin/mira-store load $(SESSION) | $$bin/mira-prompt "$(MESSAGE)" | $$bin/mira-llm | $$bin/mira-store save $(SESSION)
+
+install: release
+	@bin=$$(swift build $(RELEASE_FLAGS) --show-bin-path) && \
+	  install -d $(DESTDIR)$(PREFIX)/bin && \
+	  for b in $(BINARIES); do install -m 755 $$bin/$$b $(DESTDIR)$(PREFIX)/bin/$$b; done
+	@echo "installed $(BINARIES) into $(DESTDIR)$(PREFIX)/bin"
+
+uninstall:
+	for b in $(BINARIES); do rm -f $(DESTDIR)$(PREFIX)/bin/$$b; done
+
+clean:
+	swift package clean

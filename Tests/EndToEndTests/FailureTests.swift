@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+
+/// Servers that misbehave and input that is wrong: each gets its defined outcome.
+@Suite struct FailureTests {
+    @Test func aServerThatIgnoresTheForcedToolGetsOneJSONSchemaRetry() throws {
+        let world = try World(behaviour: "plain")
+        let result = try world.sh(turn("s1", "hello"))
+        #expect(result.status == 0, "\(result.stderr)")
+        let requests = try world.requests()
+        try #require(requests.count == 2)
+        #expect(requests[0]["tools"] != nil)
+        #expect(requests[1]["tools"] == nil)
+        #expect((requests[1]["response_format"] as? [String: Any])?["type"] as? String == "json_schema")
+        #expect(try world.exported("s1").count == 2)
+    }
+
+    @Test func aReplyThatStaysPlainTextIsAnInvalidReplyAndIsNotSaved() throws {
+        let world = try World(behaviour: "plain-always")
+        let llm = try world.sh("mira-store load s1 | mira-prompt hi | mira-llm > out.jsonl")
+        #expect(llm.status == 76)
+        #expect(llm.stderr.contains("mira-llm: line 1: "))
+        let record = try #require(try world.sh("cat out.jsonl").records().first)
+        #expect((record["error"] as? [String: Any])?["code"] as? String == "invalid_reply")
+        #expect(record["reply"] == nil)
+
+        let save = try world.sh("mira-store save s1 < out.jsonl")
+        #expect(save.status == 76)
+        #expect(save.stderr.contains("not saved"))
+        #expect(try world.exported("s1").isEmpty)
+    }
+
+    @Test func argumentsThatBreakTheSchemaAreRejectedOnTheClient() throws {
+        let world = try World(behaviour: "bad-args")
+        let result = try world.sh("mira-store load s1 | mira-prompt hi | mira-llm")
+        #expect(result.status == 76)
+        #expect((try result.records().first?["error"] as? [String: Any])?["code"] as? String == "invalid_reply")
+    }
+
+    @Test func aRateLimitIsWaitedOutAndTheTurnSucceeds() throws {
+        let world = try World(behaviour: "429-once")
+        let result = try world.sh(turn("s1", "hi"))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try world.requests().count == 2)
+        #expect(try world.exported("s1").count == 2)
+    }
+
+    @Test func serverErrorsAreRetriedUntilTheRetriesRunOut() throws {
+        let world = try World(behaviour: "500-always")
+        let result = try world.sh("mira-store load s1 | mira-prompt hi | mira-llm --retries 2")
+        #expect(result.status == 75)
+        #expect(try world.requests().count == 3)
+        let error = try #require(try result.records().first?["error"] as? [String: Any])
+        #expect(error["code"] as? String == "gave_up")
+        #expect(error["stage"] as? String == "mira-llm")
+        #expect((error["message"] as? String)?.contains("gave up after 3 attempts") == true)
+    }
+
+    @Test func aRejectedKeyIsNotRetriedAndTheKeyIsNeverShown() throws {
+        let key = "sk-secret-0123456789abcdef"
+        let world = try World(behaviour: "normal", apiKey: "sk-the-right-one")
+        let result = try world.sh("mira-store load s1 | mira-prompt hi | mira-llm --verbose | mira-store save s1; echo \"llm=${PIPESTATUS[2]}\"",
+                                  extraEnvironment: ["OPENAI_API_KEY": key])
+        #expect(result.stdout.contains("llm=77"))
+        #expect(try world.requests().count == 1)
+        #expect(!result.stdout.contains(key) && !result.stderr.contains(key))
+        let db = (try? Data(contentsOf: URL(fileURLWithPath: world.database))) ?? Data()
+        #expect(!String(decoding: db, as: UTF8.self).contains(key))
+    }
+
+    @Test func anUnreachableServerExitsWithItsOwnStatus() throws {
+        let world = try World()
+        let result = try world.sh("mira-prompt hi | mira-llm --retries 0 --base-url http://127.0.0.1:9/v1")
+        #expect(result.status == 69)
+        #expect(result.stderr.hasPrefix("mira-llm: line 1: cannot reach"))
+    }
+
+    @Test func aQuotaErrorIsNotRetried() throws {
+        let world = try World(behaviour: "quota")
+        let result = try world.sh("mira-prompt hi | mira-llm")
+        #expect(result.status == 77)
+        #expect(try world.requests().count == 1)
+    }
+
+    @Test func aStalledServerTimesOut() throws {
+        let world = try World(behaviour: "slow")
+        let result = try world.sh("mira-prompt hi | mira-llm --timeout 0.5 --retries 0")
+        #expect(result.status == 75)
+        #expect((try result.records().first?["error"] as? [String: Any])?["code"] as? String == "timeout")
+    }
+
+    @Test func aBodyThatIsNotJSONIsABadResponse() throws {
+        let world = try World(behaviour: "not-json")
+        let result = try world.sh("mira-prompt hi | mira-llm")
+        #expect(result.status == 76)
+        #expect(result.stderr.contains("not JSON"))
+    }
+
+    @Test func badInputLinesAreNamedAndTheRestGoOn() throws {
+        let world = try World()
+        let input = "not json\n[1,2]\n{\"mira\":9}\n{\"session\":\"../x\"}\n{\"session\":\"ok\",\"input\":\"fine\"}\n"
+        let result = try world.sh("mira-prompt", stdin: input)
+        #expect(result.status == 65)
+        let errors = result.stderr.split(separator: "\n").map(String.init)
+        #expect(errors.count == 4)
+        #expect(errors[0].hasPrefix("mira-prompt: line 1: not JSON"))
+        #expect(errors[1].hasPrefix("mira-prompt: line 2: a record must be a JSON object"))
+        #expect(errors[2].hasPrefix("mira-prompt: line 3: protocol version 9"))
+        #expect(errors[3].hasPrefix("mira-prompt: line 4: session id"))
+        let records = try result.records()
+        #expect(records.count == 5)
+        #expect(records.prefix(4).map { ($0["error"] as? [String: Any])?["code"] as? String }
+            == ["bad_json", "bad_record", "unsupported_version", "invalid_session"])
+        #expect(records[4]["request"] != nil)
+    }
+
+    @Test func aFailedRecordPassesThroughLaterStagesAndIsNeverSaved() throws {
+        let world = try World()
+        let result = try world.sh("printf 'oops\\n' | mira-prompt | mira-llm | mira-store save s1; echo \"statuses=${PIPESTATUS[*]}\"")
+        #expect(result.stdout.contains("statuses=0 65 0 65"))
+        #expect(result.stderr.contains("mira-store save: line 1: not saved: the turn failed in mira-prompt (bad_json)"))
+        #expect(try world.requests().isEmpty)
+        #expect(try world.exported("s1").isEmpty)
+    }
+
+    @Test func aRecordWithoutAReplyIsNotSaved() throws {
+        let world = try World()
+        let result = try world.sh("mira-store load s1 | mira-prompt hi | mira-store save s1")
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("not saved: the record has no reply"))
+        #expect(try world.exported("s1").isEmpty)
+    }
+
+    @Test func aBadSessionIdIsAUsageError() throws {
+        let world = try World()
+        let result = try world.sh("mira-store load \"x'; DROP TABLE messages; --\"")
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("session id"))
+    }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the system packages Mira builds against, when they are missing.
+# Debian's libsqlite3-dev and libcurl4-openssl-dev (and pkg-config to find them).
+set -euo pipefail
+
+missing=()
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+pkg-config --exists sqlite3 2>/dev/null || missing+=(libsqlite3-dev)
+pkg-config --exists libcurl 2>/dev/null || missing+=(libcurl4-openssl-dev)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)   # the tests' fake server
+command -v script >/dev/null 2>&1 || missing+=(bsdutils)   # the tests' terminal
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
