@@ -77,12 +77,13 @@ public final class SessionStore {
 
     /// Opens (creating when absent) the database at `path`, owner-only.
     public init(path: String) throws(StageError) {
-        // Owner-only for the database and the -wal and -shm files SQLite makes beside it.
-        let previous = umask(0o077)
-        defer { umask(previous) }
         if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
             _ = Files.makeDirectories(String(path[..<slash]))
         }
+        // Create the file owner-only before SQLite opens it: SQLite gives the
+        // -wal and -shm files it makes beside it the same mode.
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) }
         do {
             db = try Connection(path: path)
             // Wait for other writers instead of failing: a turn is never dropped

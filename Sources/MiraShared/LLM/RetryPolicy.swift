@@ -40,9 +40,12 @@ public struct RetryPolicy: Sendable {
 
     /// Reads `retry-after-ms`, else `retry-after` (seconds or an HTTP date).
     public static func retryAfterMilliseconds(headers: [String: String], now: Int) -> Int? {
-        if let ms = headers["retry-after-ms"].flatMap(Double.init), ms >= 0 { return Int(ms) }
+        // A day is far beyond any wait we honour; clamping first keeps a
+        // hostile "1e300" or "inf" from overflowing the conversion.
+        let day = 86_400_000.0
+        if let ms = headers["retry-after-ms"].flatMap(Double.init), ms >= 0 { return Int(min(ms, day)) }
         guard let value = headers["retry-after"] else { return nil }
-        if let seconds = Double(value), seconds >= 0 { return Int(seconds * 1000) }
+        if let seconds = Double(value), seconds >= 0 { return Int(min(seconds * 1000, day)) }
         if let date = httpDate(value) { return max(0, (date - now) * 1000) }
         return nil
     }

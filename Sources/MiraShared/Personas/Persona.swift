@@ -14,7 +14,7 @@ public struct Persona: Equatable, Sendable {
 
     /// The first non-empty line, without Markdown heading marks, for `--list-personas`.
     public var summary: String {
-        for line in text.split(separator: "\n") {
+        for line in text.split(whereSeparator: \.isNewline) {
             let trimmed = line.drop(while: { $0 == "#" || $0 == " " })
             if !trimmed.isEmpty { return String(trimmed) }
         }

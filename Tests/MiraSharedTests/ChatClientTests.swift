@@ -1,0 +1,202 @@
+import Testing
+@testable import MiraShared
+
+/// A server in a box: answers each POST with the next scripted result and
+/// keeps every body it was sent.
+final class ScriptedTransport: ChatTransport {
+    enum Answer {
+        case http(status: Int, headers: [String: String] = [:], chunks: [[UInt8]])
+        case broken(TransportFailure)
+    }
+
+    var script: [Answer]
+    var repeatLast: Bool
+    private(set) var bodies: [JSON] = []
+
+    init(_ script: [Answer], repeatLast: Bool = false) {
+        self.script = script
+        self.repeatLast = repeatLast
+    }
+
+    func post(
+        body: [UInt8], onChunk: (Int, UnsafeRawBufferPointer) -> Bool
+    ) -> Result<(status: Int, headers: [String: String]), TransportFailure> {
+        bodies.append((try? JSONParser.parse(body)) ?? .null)
+        let answer = script.count > 1 || !repeatLast ? script.removeFirst() : script[0]
+        switch answer {
+        case .broken(let failure):
+            return .failure(failure)
+        case .http(let status, let headers, let chunks):
+            for chunk in chunks {
+                let more = chunk.withUnsafeBytes { onChunk(status, $0) }
+                if !more { return .failure(TransportFailure(.aborted, "receiver stopped")) }
+            }
+            return .success((status, headers))
+        }
+    }
+}
+
+/// The waits a client asked for, in place of sleeping.
+final class Waits {
+    var milliseconds: [Int] = []
+}
+
+func client(stream: Bool = false, maxRetries: Int = 3, waits: Waits = Waits()) -> ChatClient {
+    var client = ChatClient(policy: RetryPolicy(maxRetries: maxRetries), stream: stream)
+    client.sleep = { waits.milliseconds.append($0) }
+    client.jitter = { 0 }
+    client.now = { 0 }
+    return client
+}
+
+func ok(_ body: [UInt8]) -> ScriptedTransport.Answer { .http(status: 200, chunks: [body]) }
+
+func sseChunks(_ events: [String], pieceSize: Int) -> [[UInt8]] {
+    let stream = Array(events.map { "data: \($0)\n\n" }.joined().utf8)
+    return stride(from: 0, to: stream.count, by: pieceSize).map { Array(stream[$0..<min($0 + pieceSize, stream.count)]) }
+}
+
+func failureCode(_ body: () throws -> Void) -> StageError? {
+    do {
+        try body()
+        return nil
+    } catch {
+        return error as? StageError
+    }
+}
+
+@Suite struct ChatClientRetries {
+    @Test func aServerErrorIsRetriedOnceThenSucceeds() throws {
+        let waits = Waits()
+        let transport = ScriptedTransport([
+            .http(status: 500, chunks: [Array("oops".utf8)]),
+            ok(completionBody(toolArguments: validArguments)),
+        ])
+        let (completion, _) = try client(waits: waits).complete(try buildRequest(), transport: transport)
+        #expect(completion.reply.output == "Hey.")
+        #expect(transport.bodies.count == 2)
+        #expect(waits.milliseconds == [500])
+    }
+
+    @Test func retriesWaitTheServersRetryAfter() throws {
+        let waits = Waits()
+        let transport = ScriptedTransport([
+            .http(status: 429, headers: ["retry-after-ms": "50"], chunks: []),
+            ok(completionBody(toolArguments: validArguments)),
+        ])
+        _ = try client(waits: waits).complete(try buildRequest(), transport: transport)
+        #expect(waits.milliseconds == [50])
+    }
+
+    @Test func givesUpAfterMaxRetries() throws {
+        let waits = Waits()
+        let transport = ScriptedTransport([.http(status: 503, chunks: [])], repeatLast: true)
+        let request = try buildRequest()
+        let error = failureCode { _ = try client(maxRetries: 2, waits: waits).complete(request, transport: transport) }
+        #expect(error?.code == .gaveUp)
+        #expect(error?.message.contains("gave up after 3 attempts") == true)
+        #expect(transport.bodies.count == 3)
+        #expect(waits.milliseconds == [500, 1000])
+    }
+
+    @Test func connectionRefusedEveryTimeIsUnreachable() throws {
+        let transport = ScriptedTransport([.broken(TransportFailure(.unreachable, "connection refused"))], repeatLast: true)
+        let request = try buildRequest()
+        let error = failureCode { _ = try client(maxRetries: 1).complete(request, transport: transport) }
+        #expect(error?.code == .unreachable)
+        #expect(transport.bodies.count == 2)
+    }
+
+    @Test func aRejectedKeyIsNotRetried() throws {
+        let waits = Waits()
+        let transport = ScriptedTransport([.http(status: 401, chunks: [])], repeatLast: true)
+        let request = try buildRequest()
+        let error = failureCode { _ = try client(waits: waits).complete(request, transport: transport) }
+        #expect(error?.code == .rejectedKey)
+        #expect(transport.bodies.count == 1)
+        #expect(waits.milliseconds.isEmpty)
+    }
+
+    @Test func aFatalTransportFailureIsNotRetried() throws {
+        let transport = ScriptedTransport([.broken(TransportFailure(.fatal, "bad URL"))], repeatLast: true)
+        let request = try buildRequest()
+        let error = failureCode { _ = try client().complete(request, transport: transport) }
+        #expect(error?.code == .unreachable)
+        #expect(transport.bodies.count == 1)
+    }
+
+    @Test func anAnswerOverTheSizeLimitIsRefused() throws {
+        var small = client()
+        small.maxResponseBytes = 10
+        let transport = ScriptedTransport([ok(completionBody(toolArguments: validArguments))])
+        let request = try buildRequest()
+        let error = failureCode { _ = try small.complete(request, transport: transport) }
+        #expect(error?.code == .replyTooLarge)
+    }
+}
+
+@Suite struct ChatClientFallback {
+    @Test func plainTextInToolsModeIsAskedAgainWithAJSONSchema() throws {
+        let transport = ScriptedTransport([
+            ok(completionBody(content: "Hey, no tools here.")),
+            ok(completionBody(content: validArguments)),
+        ])
+        let (completion, sent) = try client().complete(try buildRequest(), transport: transport)
+        #expect(completion.reply == Reply(output: "Hey.", persona: "default", mood: "wry"))
+        #expect(transport.bodies.count == 2)
+        #expect(transport.bodies[0]["tools"] != nil)
+        #expect(transport.bodies[1]["tools"] == nil)
+        #expect(transport.bodies[1]["response_format"]?["type"] == "json_schema")
+        #expect(ChatRequest.mode(of: sent) == .jsonSchema)
+    }
+
+    @Test func plainTextTwiceIsAnInvalidReply() throws {
+        let transport = ScriptedTransport([ok(completionBody(content: "Just words."))], repeatLast: true)
+        let request = try buildRequest()
+        let error = failureCode { _ = try client().complete(request, transport: transport) }
+        #expect(error?.code == .invalidReply)
+        #expect(transport.bodies.count == 2)
+    }
+}
+
+@Suite struct ChatClientStreaming {
+    @Test func theBodyAsksForAStreamWithUsage() throws {
+        let transport = ScriptedTransport([.http(status: 200, chunks: sseChunks(toolCallChunks, pieceSize: 7))])
+        _ = try client(stream: true).complete(try buildRequest(), transport: transport)
+        #expect(transport.bodies.first?["stream"] == true)
+        #expect(transport.bodies.first?["stream_options"]?["include_usage"] == true)
+    }
+
+    @Test func smallPiecesOfAStreamGiveTheReplyAndShowItsText() throws {
+        let transport = ScriptedTransport([.http(status: 200, chunks: sseChunks(toolCallChunks, pieceSize: 3))])
+        var streaming = client(stream: true)
+        var shown: [UInt8] = []
+        streaming.onText = { shown += $0 }
+        let (completion, _) = try streaming.complete(try buildRequest(), transport: transport)
+        #expect(completion.reply == Reply(output: "Hi there", persona: "haven", mood: "calm"))
+        #expect(completion.usage?["total_tokens"] == 15)
+        #expect(String(decoding: shown, as: UTF8.self) == "Hi there\n")
+    }
+
+    @Test func aStreamThatEndsBeforeDoneIsRetried() throws {
+        let waits = Waits()
+        let transport = ScriptedTransport([
+            .http(status: 200, chunks: sseChunks(Array(toolCallChunks.dropLast()), pieceSize: 64)),
+            .http(status: 200, chunks: sseChunks(toolCallChunks, pieceSize: 64)),
+        ])
+        let (completion, _) = try client(stream: true, waits: waits).complete(try buildRequest(), transport: transport)
+        #expect(completion.reply.output == "Hi there")
+        #expect(transport.bodies.count == 2)
+        #expect(waits.milliseconds.count == 1)
+    }
+
+    @Test func anErrorStatusInStreamModeIsReadAsAnErrorBody() throws {
+        let transport = ScriptedTransport([
+            .http(status: 401, chunks: [Array(#"{"error":{"message":"bad key"}}"#.utf8)]),
+        ])
+        let request = try buildRequest()
+        let error = failureCode { _ = try client(stream: true).complete(request, transport: transport) }
+        #expect(error?.code == .rejectedKey)
+        #expect(error?.message.contains("bad key") == true)
+    }
+}

@@ -1,0 +1,78 @@
+import Testing
+@testable import MiraShared
+
+@Suite struct SessionIDs {
+    func isValid(_ id: String) -> Bool {
+        (try? Identifiers.validateSession(id)) != nil
+    }
+
+    @Test(arguments: ["abc", "A-b_c.9", "x", String(repeating: "a", count: 128)])
+    func acceptedSessionIDs(_ id: String) {
+        #expect(isValid(id))
+    }
+
+    @Test(arguments: [
+        "", String(repeating: "a", count: 129), "\"quoted\"", "a';drop table messages;--", "..", "../etc",
+        "-rf", ".hidden", "a b", "a/b", "é",
+    ])
+    func rejectedSessionIDs(_ id: String) {
+        #expect(!isValid(id))
+    }
+
+    @Test func rejectionsCarryTheInvalidSessionCode() {
+        #expect(throws: StageError(.invalidSession, "session id \"-x\" must not start with '-' or '.'")) {
+            try Identifiers.validateSession("-x")
+        }
+    }
+
+    @Test func newSessionIDsAreTwelveValidCharactersAndDiffer() throws {
+        let first = Identifiers.newSessionID()
+        let second = Identifiers.newSessionID()
+        #expect(first.utf8.count == 12)
+        try Identifiers.validateSession(first)
+        #expect(first != second)
+    }
+}
+
+@Suite struct PersonaNames {
+    func isValid(_ name: String) -> Bool {
+        (try? Identifiers.validatePersonaName(name)) != nil
+    }
+
+    @Test(arguments: ["ok-name_2", "default", "a", String(repeating: "z", count: 32)])
+    func acceptedPersonaNames(_ name: String) {
+        #expect(isValid(name))
+    }
+
+    @Test(arguments: ["Default", "../x", "", "2fast", "-x", "_x", "a.b", "a b", String(repeating: "z", count: 33)])
+    func rejectedPersonaNames(_ name: String) {
+        #expect(!isValid(name))
+    }
+
+    @Test func rejectionsCarryTheInvalidPersonaCode() {
+        #expect {
+            try Identifiers.validatePersonaName("UPPER")
+        } throws: { ($0 as? StageError)?.code == .invalidPersona }
+    }
+}
+
+@Suite struct TurnIDs {
+    @Test func newTurnIDIsAVersion4UUID() {
+        let id = Array(Identifiers.newTurnID())
+        #expect(id.count == 36)
+        for k in [8, 13, 18, 23] { #expect(id[k] == "-") }
+        #expect(id[14] == "4")
+        #expect("89ab".contains(id[19]))
+        #expect(id.allSatisfy { "0123456789abcdef-".contains($0) })
+    }
+
+    @Test func newTurnIDsDiffer() {
+        #expect(Identifiers.newTurnID() != Identifiers.newTurnID())
+    }
+
+    @Test func turnIDsWithControlCharactersAreRejected() {
+        #expect(throws: StageError.self) { try Identifiers.validateTurn("a\nb") }
+        #expect(throws: StageError.self) { try Identifiers.validateTurn("") }
+        #expect(throws: Never.self) { try Identifiers.validateTurn("batch 7 / turn 3 é") }
+    }
+}

@@ -1,0 +1,83 @@
+import Testing
+@testable import MiraShared
+
+@Suite struct SSEParsing {
+    let sample = Array("""
+        : keep-alive
+
+        data: {"a":1}
+
+        event: message
+        id: 7
+        data: first
+        data: second
+
+        data: caf\u{E9} \u{2713}
+
+        data: [DONE]
+
+
+        """.utf8)
+
+    let expected = [#"{"a":1}"#, "first\nsecond", "café ✓", "[DONE]"]
+
+    func events(_ pieces: [[UInt8]]) -> [String] {
+        var parser = SSEParser()
+        return pieces.flatMap { parser.feed($0) }
+    }
+
+    @Test func aWholeStreamGivesEachEventsData() {
+        #expect(events([sample]) == expected)
+    }
+
+    @Test func splittingTheStreamAtAnyByteGivesTheSameEvents() {
+        for cut in 0...sample.count {
+            let pieces = [Array(sample[..<cut]), Array(sample[cut...])]
+            #expect(events(pieces) == expected, "split at byte \(cut)")
+        }
+    }
+
+    @Test func feedingOneByteAtATimeGivesTheSameEvents() {
+        #expect(events(sample.map { [$0] }) == expected)
+    }
+
+    @Test func crlfLineEndingsWork() {
+        #expect(events([Array("data: a\r\n\r\ndata: b\r\n\r\n".utf8)]) == ["a", "b"])
+    }
+
+    @Test func crlfSplitBetweenCRAndLFCountsAsOneLineEnd() {
+        #expect(events([Array("data: a\r".utf8), Array("\n\r".utf8), Array("\n".utf8)]) == ["a"])
+    }
+
+    @Test func loneCRLineEndingsWork() {
+        #expect(events([Array("data: a\r\rdata: b\r\r".utf8)]) == ["a", "b"])
+    }
+
+    @Test func commentLinesAreIgnored() {
+        #expect(events([Array(": ping\ndata: x\n: pong\n\n".utf8)]) == ["x"])
+    }
+
+    @Test func multipleDataLinesAreJoinedWithNewlines() {
+        #expect(events([Array("data: one\ndata:two\ndata\n\n".utf8)]) == ["one\ntwo\n"])
+    }
+
+    @Test func aMultiByteCharacterSplitAcrossFeedsDecodes() {
+        let bytes = Array("data: ✓é\n\n".utf8)  // ✓ is 3 bytes at offset 6
+        #expect(events([Array(bytes[..<7]), Array(bytes[7..<10]), Array(bytes[10...])]) == ["✓é"])
+    }
+
+    @Test func doneComesThroughAsAnEvent() {
+        #expect(events([Array("data: [DONE]\n\n".utf8)]) == ["[DONE]"])
+    }
+
+    @Test func otherFieldsAloneMakeNoEvent() {
+        #expect(events([Array("event: ping\nid: 3\nretry: 10\n\n".utf8)]) == [])
+    }
+
+    @Test func anUnfinishedEventAtFinishIsDropped() {
+        var parser = SSEParser()
+        #expect(parser.feed(Array("data: complete\n\ndata: cut off\n".utf8)) == ["complete"])
+        parser.finish()
+        #expect(parser.feed(Array("\n".utf8)) == [])
+    }
+}
