@@ -5,7 +5,7 @@ SESSION ?= demo
 BINARIES := mira-store mira-prompt mira-llm
 RELEASE_FLAGS := -c release --static-swift-stdlib
 
-.PHONY: all deps build release test install uninstall chat clean
+.PHONY: all deps build release test install uninstall chat demo server-build server-start server-stop server-status clean
 
 all: build
 
@@ -25,10 +25,25 @@ test: deps
 	swift build --build-tests
 	swift test --skip-build
 
+# Meet Mira offline: a real local model, three turns, no key, no internet.
+demo:
+	@scripts/demo.sh
+
+# The local llama.cpp server (loopback only) for your own use:
+#   eval "$$(make -s server-start)"  exports OPENAI_BASE_URL.
+server-build:
+	@scripts/local-server.sh build
+server-start:
+	@scripts/local-server.sh start
+server-stop:
+	@scripts/local-server.sh stop
+server-status:
+	@scripts/local-server.sh status
+
 # One chat turn against $OPENAI_BASE_URL (OpenAI by default).
 chat: release
 	@bin=$$(swift build $(RELEASE_FLAGS) --show-bin-path) && \
-	  $$bin/mira-store load $(SESSION) | $$bin/mira-prompt "$(MESSAGE)" | $$bin/mira-llm | $$bin/mira-store save $(SESSION)
+	  $$bin/mira-store load $(SESSION) | $$bin/mira-prompt "$(MESSAGE)" | $$bin/mira-llm | $$bin/mira-store save $(SESSION) --format text
 
 install: release
 	@bin=$$(swift build $(RELEASE_FLAGS) --show-bin-path) && \

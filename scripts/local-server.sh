@@ -5,7 +5,11 @@
 #
 #   scripts/local-server.sh build            build/download into the cache (idempotent)
 #   scripts/local-server.sh start [--port N] start in the background (127.0.0.1 only) and
-#                                            print `export OPENAI_BASE_URL=http://127.0.0.1:PORT/v1`
+#                                            print the exports that point Mira at it:
+#                                            OPENAI_BASE_URL, and request settings this
+#                                            server needs (it ignores forced tool calls and
+#                                            enforces json_schema under a grammar, so a
+#                                            capped reply always closes its JSON)
 #   scripts/local-server.sh stop             stop it (ok if not running)
 #   scripts/local-server.sh status           exit 0 if running, 3 if not
 #   scripts/local-server.sh port | env       print the port / the export line (exit 3 if not running)
@@ -21,7 +25,7 @@
 # place only when complete (and carries a .complete stamp), so an interrupted
 # build is never mistaken for a finished one.
 #
-# See docs: /work/shared/reference/local-model.md (why GGML_NATIVE=OFF etc.).
+# Why these flags and this model: docs/local-model.md.
 set -Eeuo pipefail
 
 # ---- pins ------------------------------------------------------------------
@@ -233,7 +237,9 @@ running_pid() { # prints the pid if our server is alive
 }
 running_port() { local p; p="$(cat "$PORT_FILE" 2>/dev/null || true)"; [[ "$p" =~ ^[0-9]+$ ]] && echo "$p"; }
 base_url() { echo "http://127.0.0.1:$1/v1"; }
-export_line() { echo "export OPENAI_BASE_URL=$(base_url "$1")"; }
+export_line() {
+  echo "export OPENAI_BASE_URL=$(base_url "$1") MIRA_STRUCTURED=json-schema MIRA_MAX_TOKENS=200 MIRA_MAX_REPLY_CHARS=280"
+}
 
 port_free() { # port -> 0 if we can bind 127.0.0.1:port
   python3 - "$1" <<'PY' 2>/dev/null

@@ -19,12 +19,19 @@ struct MiraPrompt: ParsableCommand {
     @Option(help: "Force this overlay for the turn (see --list-personas).") var persona: String?
     @Option(help: "The model to ask (default: $MIRA_MODEL, else gpt-4.1).") var model: String?
     @Option(help: "Sampling temperature.") var temperature: Double?
-    @Option(help: "Most tokens the reply may use.") var maxTokens: Int?
-    @Option(help: "How to enforce the reply shape: tools (a forced function call) or json-schema.")
-    var structured: StructuredMode = .tools
+    @Option(help: "Most tokens the reply may use (default: $MIRA_MAX_TOKENS).") var maxTokens: Int?
+    @Option(help: "Cap the reply's output at this many characters in the schema, for servers that decode under a grammar such as llama.cpp (default: $MIRA_MAX_REPLY_CHARS).")
+    var maxReplyChars: Int?
+    @Option(help: "How to enforce the reply shape: tools (a forced function call) or json-schema (default: $MIRA_STRUCTURED, else tools).")
+    var structured: StructuredMode?
     @Flag(help: "List the overlays (built-in and from the personas folder) and exit.") var listPersonas = false
 
     static let stage = "mira-prompt"
+
+    func validate() throws {
+        if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be 1 or more") }
+        if let maxReplyChars, maxReplyChars < 1 { throw ValidationError("--max-reply-chars must be 1 or more") }
+    }
 
     func run() throws {
         let registry = loadPersonas()
@@ -32,11 +39,14 @@ struct MiraPrompt: ParsableCommand {
             for p in registry.personas { LineWriter.standardOutput.writeLine("\(p.name)\t\(p.source)\t\(p.summary)") }
             return
         }
+        let environment = Environment.process
         var preparer = TurnPreparer(
             registry: registry,
             settings: PromptSettings(
-                model: model ?? PromptSettings.model(from: .process), temperature: temperature,
-                maxTokens: maxTokens, structured: structured))
+                model: model ?? PromptSettings.model(from: environment), temperature: temperature,
+                maxTokens: try maxTokens ?? Self.positive(environment, "MIRA_MAX_TOKENS"),
+                structured: try structured ?? Self.structuredMode(environment),
+                maxReplyCharacters: try maxReplyChars ?? Self.positive(environment, "MIRA_MAX_REPLY_CHARS")))
         if let persona { preparer.forcedPersona = try checked(persona, in: registry) }
 
         let fixedMessage = try message ?? messageFile.map(readMessageFile)
@@ -66,6 +76,19 @@ struct MiraPrompt: ParsableCommand {
             LineWriter.standardOutput.writeLine(record.line)
         }
         if stage.status != .ok { throw ExitCode(stage.status.rawValue) }
+    }
+
+    /// A positive whole number from the environment, when set.
+    static func positive(_ environment: Environment, _ name: String) throws -> Int? {
+        guard let text = environment[name] else { return nil }
+        guard let value = Int(text), value > 0 else { throw ValidationError("\(name) must be a whole number above 0, not \(Identifiers.quoted(text))") }
+        return value
+    }
+
+    static func structuredMode(_ environment: Environment) throws -> StructuredMode {
+        guard let text = environment["MIRA_STRUCTURED"] else { return .tools }
+        guard let mode = StructuredMode(rawValue: text) else { throw ValidationError("MIRA_STRUCTURED must be tools or json-schema, not \(Identifiers.quoted(text))") }
+        return mode
     }
 
     func loadPersonas() -> PersonaRegistry {

@@ -48,6 +48,7 @@ final class World {
         if let apiKey { arguments += ["--api-key", apiKey] }
         server.arguments = arguments
         let out = Pipe()
+        closeOnExec(out, lifeline)
         server.standardOutput = out
         server.standardInput = lifeline
         server.standardError = FileHandle.nullDevice
@@ -91,6 +92,7 @@ final class World {
         for (k, v) in extraEnvironment { env[k] = v }
         p.environment = env
         let out = Pipe(), err = Pipe(), input = Pipe()
+        closeOnExec(out, err, input)
         p.standardOutput = out
         p.standardError = err
         p.standardInput = stdin == nil ? FileHandle.nullDevice : input
@@ -161,4 +163,15 @@ func shellQuote(_ s: String) -> String {
 /// Bytes filled in by another thread before the reader waits on it.
 final class Box: @unchecked Sendable {
     var data = Data()
+}
+
+/// Tests run in parallel and each spawns processes: without close-on-exec a
+/// pipe of one test leaks into another test's long-lived child (a server),
+/// and the first test never sees its pipe's end.
+func closeOnExec(_ pipes: Pipe...) {
+    for pipe in pipes {
+        for fd in [pipe.fileHandleForReading.fileDescriptor, pipe.fileHandleForWriting.fileDescriptor] {
+            _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
+        }
+    }
 }

@@ -314,7 +314,7 @@ def main():
     parser.add_argument("--behaviour", default="normal")
     parser.add_argument("--api-key", help="require Authorization: Bearer KEY")
     parser.add_argument("--exit-on-stdin-eof", action="store_true",
-                        help="stop when stdin closes, so a test that dies cannot leave the server behind")
+                        help="stop when stdin closes or the parent exits, so a test cannot leave the server behind")
     args = parser.parse_args()
     if not valid_behaviour(args.behaviour):
         parser.error(f"unknown behaviour {args.behaviour!r}")
@@ -323,13 +323,26 @@ def main():
     def stop(signum, frame):
         raise SystemExit(0)
 
+    # A parent may spawn us with signals blocked (Foundation's Process passes
+    # its threads' mask on): unblock them, or SIGTERM would never arrive.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, set(signal.Signals))
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     if args.exit_on_stdin_eof:
+        # Stop when stdin closes or the parent (the test) is gone: a test that
+        # dies, or a leaked pipe end, must never leave a server running.
+        parent = os.getppid()
+
         def watch_stdin():
             sys.stdin.buffer.read()
-            os.kill(os.getpid(), signal.SIGTERM)
+            os._exit(0)
+
+        def watch_parent():
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(0)
         threading.Thread(target=watch_stdin, daemon=True).start()
+        threading.Thread(target=watch_parent, daemon=True).start()
     print(f"PORT={server.server_address[1]}", flush=True)
     try:
         server.serve_forever()

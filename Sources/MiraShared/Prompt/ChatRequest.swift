@@ -12,12 +12,17 @@ public struct PromptSettings: Sendable {
     public var temperature: Double?
     public var maxTokens: Int?
     public var structured: StructuredMode
+    /// A `maxLength` for the reply's output in the schema. Servers that decode
+    /// under a grammar (llama.cpp) then always close the JSON within budget.
+    public var maxReplyCharacters: Int?
 
-    public init(model: String, temperature: Double? = nil, maxTokens: Int? = nil, structured: StructuredMode = .tools) {
+    public init(model: String, temperature: Double? = nil, maxTokens: Int? = nil, structured: StructuredMode = .tools,
+                maxReplyCharacters: Int? = nil) {
         self.model = model
         self.temperature = temperature
         self.maxTokens = maxTokens
         self.structured = structured
+        self.maxReplyCharacters = maxReplyCharacters
     }
 
     public static let defaultModel = "gpt-4.1"
@@ -69,35 +74,42 @@ public enum ChatRequest {
             body["max_completion_tokens"] = .int(n)
             body["max_tokens"] = .int(n)
         }
+        let schema = replySchema(personas: names, maxOutput: settings.maxReplyCharacters)
         switch settings.structured {
-        case .tools: applyTools(to: &body, personas: names)
-        case .jsonSchema: applyJSONSchema(to: &body, personas: names)
+        case .tools: applyTools(to: &body, schema: schema)
+        case .jsonSchema: applyJSONSchema(to: &body, schema: schema)
         }
         return body
     }
 
     /// The strict schema of `{output, persona, mood}`.
-    public static func replySchema(personas: [String]) -> JSON {
-        [
+    public static func replySchema(personas: [String], maxOutput: Int? = nil) -> JSON {
+        var output: JSONObject = ["type": "string", "description": "What Mira says to the user, in her own voice."]
+        var mood: JSONObject = ["type": "string", "description": "Mira's emotional tone in a word or two."]
+        if let maxOutput {
+            output["maxLength"] = .int(maxOutput)
+            mood["maxLength"] = 40
+        }
+        return [
             "type": "object",
             "properties": [
-                "output": ["type": "string", "description": "What Mira says to the user, in her own voice."],
+                "output": .object(output),
                 "persona": ["type": "string", "enum": .array(personas.map { .string($0) }),
                             "description": "The overlay that shaped this reply."],
-                "mood": ["type": "string", "description": "Mira's emotional tone in a word or two."],
+                "mood": .object(mood),
             ],
             "required": ["output", "persona", "mood"],
             "additionalProperties": false,
         ]
     }
 
-    static func applyTools(to body: inout JSONObject, personas: [String]) {
+    static func applyTools(to body: inout JSONObject, schema: JSON) {
         body["tools"] = [[
             "type": "function",
             "function": [
                 "name": .string(functionName),
                 "description": "Deliver Mira's reply with the overlay and mood that shaped it.",
-                "parameters": replySchema(personas: personas),
+                "parameters": schema,
                 "strict": true,
             ],
         ]]
@@ -105,10 +117,10 @@ public enum ChatRequest {
         body["parallel_tool_calls"] = false
     }
 
-    static func applyJSONSchema(to body: inout JSONObject, personas: [String]) {
+    static func applyJSONSchema(to body: inout JSONObject, schema: JSON) {
         body["response_format"] = [
             "type": "json_schema",
-            "json_schema": ["name": .string(functionName), "strict": true, "schema": replySchema(personas: personas)],
+            "json_schema": ["name": .string(functionName), "strict": true, "schema": schema],
         ]
     }
 
@@ -119,15 +131,16 @@ public enum ChatRequest {
         return nil
     }
 
+    /// The reply schema of a request's format_response tool.
+    static func toolSchema(in request: JSONObject) -> JSON? {
+        request["tools"]?.arrayValue?
+            .first(where: { $0["function"]?["name"]?.stringValue == functionName })?["function"]?["parameters"]
+    }
+
     /// The persona enum a request allowed, from its tool or its response_format.
     public static func personaEnum(in request: JSONObject?) -> [String]? {
         guard let request else { return nil }
-        let schema: JSON?
-        if let tools = request["tools"]?.arrayValue {
-            schema = tools.first(where: { $0["function"]?["name"]?.stringValue == functionName })?["function"]?["parameters"]
-        } else {
-            schema = request["response_format"]?["json_schema"]?["schema"]
-        }
+        let schema = request["tools"] != nil ? toolSchema(in: request) : request["response_format"]?["json_schema"]?["schema"]
         guard let values = schema?["properties"]?["persona"]?["enum"]?.arrayValue else { return nil }
         let names = values.compactMap(\.stringValue)
         return names.isEmpty ? nil : names
@@ -136,7 +149,9 @@ public enum ChatRequest {
     /// The same request asking for json-schema output instead of a forced
     /// tool call, with the system prompt's contract rewritten to match.
     public static func switchingToJSONSchema(_ request: JSONObject) -> JSONObject? {
-        guard mode(of: request) == .tools, let personas = personaEnum(in: request) else { return nil }
+        guard mode(of: request) == .tools, let personas = personaEnum(in: request), let schema = toolSchema(in: request) else {
+            return nil
+        }
         var body = request
         body["tools"] = nil
         body["tool_choice"] = nil
@@ -148,7 +163,7 @@ public enum ChatRequest {
             messages[0] = .object(first)
             body["messages"] = .array(messages)
         }
-        applyJSONSchema(to: &body, personas: personas)
+        applyJSONSchema(to: &body, schema: schema)
         return body
     }
 }
