@@ -5,7 +5,7 @@ SESSION ?= demo
 BINARIES := mira-store mira-prompt mira-llm
 RELEASE_FLAGS := -c release --static-swift-stdlib
 
-.PHONY: all deps build release test install uninstall chat demo server-build server-start server-stop server-status clean
+.PHONY: all deps build release test fuzz reliability bench install uninstall chat demo server-build server-start server-stop server-status clean
 
 all: build
 
@@ -24,6 +24,26 @@ release: deps
 test: deps
 	swift build --build-tests
 	swift test --skip-build
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+
+# libFuzzer on the record parser (swiftc -sanitize=fuzzer,address). The
+# corpus and any crash inputs land in .build-fuzz/ (git-ignored).
+FUZZ_SECONDS ?= 300
+fuzz:
+	@mkdir -p .build-fuzz/corpus
+	@printf '%s\n' '{"mira":1,"session":"s1","turn":"t","history":[{"role":"user","content":"hi","time":"2026-01-01T00:00:00.000Z"}],"input":"x","reply":{"output":"o","persona":"default","mood":"m"}}' > .build-fuzz/corpus/seed
+	swiftc -sanitize=fuzzer,address -parse-as-library -module-name MiraFuzz -O \
+	  Sources/MiraShared/*/*.swift Fuzz/RecordFuzzer.swift -o .build-fuzz/record-fuzzer
+	@.build-fuzz/record-fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=.build-fuzz/ \
+	  .build-fuzz/corpus > .build-fuzz/last-run.log 2>&1 \
+	  || { tail -40 .build-fuzz/last-run.log; echo "fuzz: the record parser failed; the input is in .build-fuzz/"; exit 1; }
+	@tail -1 .build-fuzz/last-run.log
+
+# The reliability suite at full length: 200 kill rounds, 5 minutes of fuzzing.
+reliability: deps
+	swift build --build-tests
+	MIRA_KILL_ROUNDS=200 swift test --skip-build --filter "FaultTests|CrashAndLoadTests|HostileInputTests|SecretsAndTrustTests"
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=300
 
 # Meet Mira offline: a real local model, three turns, no key, no internet.
 demo:

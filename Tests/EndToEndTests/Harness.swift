@@ -37,7 +37,7 @@ final class World {
     /// process dies (python3 may be a pyenv shim, so a signal can miss it).
     let lifeline = Pipe()
 
-    init(behaviour: String = "normal", apiKey: String? = nil) throws {
+    init(behaviour: String = "normal", apiKey: String? = nil, serverArguments: [String] = []) throws {
         dir = NSTemporaryDirectory() + "mira-e2e-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         self.apiKey = apiKey
@@ -46,6 +46,7 @@ final class World {
         var arguments = ["python3", packageRoot + "/Tests/Support/fake_openai.py", "--port", "0",
                          "--log", dir + "/requests.jsonl", "--behaviour", behaviour, "--exit-on-stdin-eof"]
         if let apiKey { arguments += ["--api-key", apiKey] }
+        arguments += serverArguments
         server.arguments = arguments
         let out = Pipe()
         closeOnExec(out, lifeline)
@@ -73,6 +74,16 @@ final class World {
     }
 
     var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+
+    /// Every message stored in the session, grouped by turn: a whole turn is
+    /// exactly a user message then an assistant message.
+    func halfTurns(_ session: String) throws -> [String] {
+        var roles: [String: [String]] = [:]
+        for m in try exported(session) {
+            roles[m["turn"] as? String ?? "?", default: []].append(m["role"] as? String ?? "?")
+        }
+        return roles.filter { $0.value != ["user", "assistant"] }.map(\.key)
+    }
     var database: String { dir + "/mira.db" }
 
     /// Runs `command` with bash (pipefail off, as a user types it) in this world.

@@ -32,6 +32,17 @@ Behaviours (--behaviour or /control; counters are per process):
     not-json      200 text/html "<html>oops</html>"
     slow          sleep 3 s, then normal
     delay:MS      sleep MS milliseconds, then normal
+    429, 500, 502, 503
+                  that status with an error body and retry-after-ms: 10 (429 also
+                  retry-after: 1)
+    reset         headers and half a body, then a TCP reset
+    stall         headers and half a body, then 5 s of silence
+    sse-cut       a stream that ends (cleanly) before "data: [DONE]"
+    huge          200 with an 11 MB JSON body
+
+A comma-separated list scripts the behaviour request by request: "503,reset,normal"
+answers the first request 503, the second with a reset, and every later one
+normally (the last item repeats).
 
 Streaming ("stream": true): SSE over HTTP/1.1 chunked encoding (keep-alive); see
 stream() for the event sequence. Events are written as two flushed HTTP chunks,
@@ -42,6 +53,8 @@ import json
 import re
 import os
 import signal
+import socket
+import struct
 import sys
 import threading
 import time
@@ -50,12 +63,20 @@ from urllib.parse import urlsplit
 
 CHAT_PATH = "/v1/chat/completions"
 FIXED = {"normal", "plain", "plain-always", "429-once", "500-always", "401",
-         "quota", "bad-args", "not-json", "slow"}
+         "quota", "bad-args", "not-json", "slow", "429", "500", "502", "503",
+         "reset", "stall", "sse-cut", "huge"}
 FRAGMENT = 7
 
 
 def valid_behaviour(name):
-    return name in FIXED or (name.startswith("delay:") and name[6:].isdigit())
+    return all(item in FIXED or (item.startswith("delay:") and item[6:].isdigit())
+               for item in name.split(","))
+
+
+def scripted(behaviour, count):
+    """The behaviour for the count-th request (from 1) of a comma-separated script."""
+    items = behaviour.split(",")
+    return items[min(count, len(items)) - 1]
 
 
 def error_body(message, kind, code):
@@ -68,6 +89,11 @@ ERRORS = {  # behaviour -> (status, body, headers)
     "401": (401, INVALID_KEY, None),
     "quota": (429, error_body("You exceeded your current quota.", "insufficient_quota",
                               "insufficient_quota"), None),
+    "429": (429, error_body("Rate limit reached", "requests", "rate_limit_exceeded"),
+            {"retry-after-ms": "10", "retry-after": "1"}),
+    "500": (500, error_body("boom", "server_error", None), {"retry-after-ms": "10"}),
+    "502": (502, error_body("bad gateway", "server_error", None), {"retry-after-ms": "10"}),
+    "503": (503, error_body("Loading model", "unavailable_error", 503), {"retry-after-ms": "10"}),
 }
 
 
@@ -215,6 +241,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.not_found()
         headers = {k.lower(): v for k, v in self.headers.items()}
         n, count, behaviour = self.server.record(path, headers, body)
+        behaviour = scripted(behaviour, count)
         key = self.server.api_key
         if key is not None and self.headers.get("Authorization") != f"Bearer {key}":
             return self.send_json(401, INVALID_KEY)
@@ -228,6 +255,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(*ERRORS[behaviour])
         if behaviour == "not-json":
             return self.send_bytes(200, b"<html>oops</html>", "text/html")
+        if behaviour in ("reset", "stall"):
+            return self.break_off(behaviour)
+        if behaviour == "huge":
+            filler = "x" * (11 * 1024 * 1024)
+            return self.send_json(200, {"choices": [{"index": 0, "finish_reason": "stop",
+                                                     "message": {"role": "assistant", "content": filler}}]})
         if behaviour == "slow":
             time.sleep(3)
         elif behaviour.startswith("delay:"):
@@ -237,7 +270,7 @@ class Handler(BaseHTTPRequestHandler):
         if body.get("stream") is True:
             options = body.get("stream_options")
             include = isinstance(options, dict) and options.get("include_usage") is True
-            return self.stream(n, model, kind, text, usage, include)
+            return self.stream(n, model, kind, text, usage, include, cut=behaviour == "sse-cut")
         if kind == "tool":
             call = {"id": f"call_{n}", "type": "function",
                     "function": {"name": "format_response", "arguments": text}}
@@ -249,7 +282,23 @@ class Handler(BaseHTTPRequestHandler):
                              "choices": [{"index": 0, "message": message, "finish_reason": finish}],
                              "usage": usage})
 
-    def stream(self, n, model, kind, text, usage, include_usage):
+    def break_off(self, how):
+        """Promise a body, send half of it, then reset the connection or go silent."""
+        body = json.dumps({"choices": [{"index": 0, "message": {"role": "assistant", "content": "x" * 200}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        if how == "stall":
+            time.sleep(5)
+        else:
+            # SO_LINGER with a zero timeout turns close() into a TCP reset.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+
+    def stream(self, n, model, kind, text, usage, include_usage, cut=False):
         """SSE events: role; [tool call header with empty arguments]; the text in
         FRAGMENT-character pieces (arguments or content deltas); empty delta with
         finish_reason; [usage chunk with "choices": []]; "data: [DONE]". The third
@@ -277,7 +326,8 @@ class Handler(BaseHTTPRequestHandler):
         events.append(chunk({}, "tool_calls" if kind == "tool" else "stop"))
         if include_usage:
             events.append(event(dict(base, choices=[], usage=usage)))
-        events.append("data: [DONE]\n\n")
+        if not cut:
+            events.append("data: [DONE]\n\n")
         events[2] = events[2].replace("\n", "\r\n")
         events.insert(len(events) // 2, ": keep-alive\n\n")
 
@@ -313,12 +363,18 @@ def main():
     parser.add_argument("--log", help="append one JSON line per chat request to this file")
     parser.add_argument("--behaviour", default="normal")
     parser.add_argument("--api-key", help="require Authorization: Bearer KEY")
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this certificate")
     parser.add_argument("--exit-on-stdin-eof", action="store_true",
                         help="stop when stdin closes or the parent exits, so a test cannot leave the server behind")
     args = parser.parse_args()
     if not valid_behaviour(args.behaviour):
         parser.error(f"unknown behaviour {args.behaviour!r}")
     server = Server(args.port, args.log, args.behaviour, args.api_key)
+    if args.tls:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*args.tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
 
     def stop(signum, frame):
         raise SystemExit(0)

@@ -14,7 +14,7 @@ public struct LineReader {
         case tooLong(bytes: Int)
     }
 
-    public static let defaultMaxLine = 64 * 1024 * 1024
+    public static let defaultMaxLine = 32 * 1024 * 1024
 
     let fd: Int32
     let maxLine: Int

@@ -48,7 +48,7 @@ public struct ChatClient {
     /// Receives one line per attempt for `--verbose`.
     public var log: ((String) -> Void)?
 
-    public init(policy: RetryPolicy = RetryPolicy(), stream: Bool = false, maxResponseBytes: Int = 16 << 20) {
+    public init(policy: RetryPolicy = RetryPolicy(), stream: Bool = false, maxResponseBytes: Int = 8 << 20) {
         self.policy = policy
         self.stream = stream
         self.maxResponseBytes = maxResponseBytes

@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""Turns one bench run's raw figures into Markdown.
+
+    report.py WORK_DIR OUT.md
+
+WORK_DIR holds hf/*.json (hyperfine --export-json) and facts.tsv
+(key<TAB>value lines, and rss<TAB>name<TAB>KiB lines) written by run.sh.
+Every figure is a median; every comparison was measured in the same run.
+"""
+import json
+import statistics
+import sys
+from pathlib import Path
+
+PIPELINE_GOAL_MS = 25     # the pipeline within this of curl
+LLM_OVERHEAD_GOAL = 40    # llm's overhead over curl, as a multiple of Mira's
+FLAT_LIMIT = 1.5          # load on the largest database / on the smallest
+
+
+def load(work):
+    facts, rss = {}, []
+    for line in (work / "facts.tsv").read_text().splitlines():
+        parts = line.split("\t")
+        if parts[0] == "rss":
+            rss.append((parts[1], int(parts[2])))
+        else:
+            facts[parts[0]] = parts[1]
+    runs = {}
+    for path in (work / "hf").glob("*.json"):
+        runs[path.stem] = {r["command"]: r for r in json.loads(path.read_text())["results"]}
+    return facts, rss, runs
+
+
+def ms(seconds):
+    return seconds * 1000
+
+
+def fmt(x, digits=1):
+    return f"{x:,.{digits}f}"
+
+
+def row(cells):
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def table(header, rows):
+    lines = [row(header), row(["---"] * len(header))]
+    lines += [row(r) for r in rows]
+    return "\n".join(lines)
+
+
+def timing_rows(results, against=None):
+    out = []
+    for name, r in results.items():
+        cells = [f"`{name}`", fmt(ms(r["median"])), f"{fmt(ms(r['mean']))} ± {fmt(ms(r['stddev']))}",
+                 fmt(ms(r["min"])), fmt(ms(r["user"])), fmt(ms(r["system"])), len(r["times"])]
+        if against is not None:
+            cells.append(f"{r['median'] / against:.2f}x")
+        out.append(cells)
+    return out
+
+
+TIMING = ["command", "median ms", "mean ± sd ms", "min ms", "user ms", "sys ms", "runs"]
+
+
+def main(work, out):
+    facts, rss, runs = load(Path(work))
+    smoke = facts.get("smoke") == "1"
+    md = []
+    add = md.append
+    add("# Mira benchmarks" + (" (smoke run: tiny sizes, few runs; not figures to quote)" if smoke else ""))
+    add("")
+    add("Written by `bench/run.sh` (`make bench`). Every figure is a median over repeated runs, and every "
+        "comparison was measured in the same run on the same machine.")
+    add("")
+    add("## Machine")
+    add("")
+    add(table(["", ""], [
+        ["date (UTC)", facts["date"]], ["uname -a", f"`{facts['uname']}`"], ["nproc", facts["nproc"]],
+        ["CPU", facts["cpu"]], ["Mira", f"commit {facts['commit']}, release, `--static-swift-stdlib`"],
+        ["toolchain", facts["swift"]], ["tools", f"{facts['hyperfine']}, {facts['curl']}, "
+                                                 f"llm {facts.get('llm_version', 'not installed').split()[-1]}"],
+    ]))
+    add("")
+
+    turn = runs["turn"]
+    mira, curl = turn["mira"]["median"], turn["curl"]["median"]
+    mira_over = mira - curl
+    llm = runs.get("turn-llm", {}).get("llm")
+    goals = [["pipeline within 25 ms of curl", f"{fmt(ms(mira_over))} ms",
+              "met" if ms(mira_over) <= PIPELINE_GOAL_MS else "**missed**"]]
+    if llm:
+        llm_over = llm["median"] - curl
+        ratio = llm_over / mira_over if mira_over > 0 else float("inf")
+        goals.append(["at least 40x less overhead than llm", f"{ratio:.1f}x",
+                      "met" if ratio >= LLM_OVERHEAD_GOAL else "**missed**"])
+    scaling = runs["scaling"]
+    sizes = facts["sizes"].split()
+    flat = scaling[sizes[-1]]["median"] / scaling[sizes[0]]["median"]
+    goals.append([f"`load --last 15` flat from {int(sizes[0]):,} to {int(sizes[-1]):,} messages",
+                  f"{flat:.2f}x", "met" if flat <= FLAT_LIMIT else "**missed**"])
+    rounds = int(facts["par_rounds"])
+    mira_lost = sum(json.loads(facts[f"par_mira_{i}"])["lost"] for i in range(1, rounds + 1))
+    goals.append(["no answer lost 12 turns at a time" if not smoke else "no answer lost in parallel",
+                  f"{mira_lost} lost", "met" if mira_lost == 0 else "**missed**"])
+    add("## Goals")
+    add("")
+    add(table(["goal", "measured", ""], goals))
+    add("")
+
+    add("## 1. One chat turn, end to end")
+    add("")
+    add(f"Against `bench/instant_server.py`, a local OpenAI-compatible server that answers at once. "
+        f"Mira: `mira-store load bench | mira-prompt hi | mira-llm | mira-store save bench` on a session of "
+        f"{int(facts['turn_db']):,} stored messages (it loads the last 15). curl: one POST of the same "
+        f"request body ({int(facts['request_bytes']):,} bytes, taken from `mira-prompt`'s output): the floor.")
+    if llm:
+        add(f"llm: `llm -c --no-stream hi`, continuing a logged conversation of {facts['llm_seed_turns']} turn(s) "
+            f"(reset before every run), with the same server set in a bench-private `LLM_USER_PATH` "
+            f"through `extra-openai-models.yaml`.")
+    add("")
+    results = dict(turn)
+    if llm:
+        results["llm"] = llm
+    add(table(TIMING + ["vs curl"], timing_rows(results, against=curl)))
+    add("")
+    add(f"- Mira minus curl: **{fmt(ms(mira_over))} ms** (goal: at most {PIPELINE_GOAL_MS} ms).")
+    if llm:
+        add(f"- Overhead over curl: llm {fmt(ms(llm_over))} ms, Mira {fmt(ms(mira_over))} ms: "
+            f"**llm's is {ratio:.1f}x Mira's** (goal: at least {LLM_OVERHEAD_GOAL}x).")
+    add("")
+
+    add("## 2. Each stage alone")
+    add("")
+    add("Process start to exit, output to /dev/null. `mira-store new` prints an id and opens no database: "
+        "it is the cost of starting a Mira process at all. `load` reads the session above; `mira-prompt` "
+        "reads the loaded record; `mira-llm` reads the prompted record and calls the instant server; "
+        "`save` stores a turn with a fresh id each run.")
+    add("")
+    stages = dict(runs["stages"])
+    stages.update(runs["save"])
+    add(table(TIMING, timing_rows(stages)))
+    add("")
+    total = sum(r["median"] for n, r in stages.items() if not n.startswith("mira-store new"))
+    add(f"Sum of the four stages: {fmt(ms(total))} ms (the pipeline runs them at once, so it takes less).")
+    add("")
+
+    add("## 3. Store scaling")
+    add("")
+    add("`mira-store load bench --last 15` (the default) on databases holding one session of N messages "
+        "(warm page cache). Bytes on disk: the database file after import, divided by N.")
+    add("")
+    base = scaling[sizes[0]]["median"]
+    rows = []
+    for n in sizes:
+        r = scaling[n]
+        size = int(facts[f"db_bytes_{n}"])
+        rows.append([f"{int(n):,}", fmt(ms(r["median"]), 2), fmt(ms(r["min"]), 2), f"{r['median'] / base:.2f}x",
+                     f"{size / 2**20:,.1f} MiB", fmt(size / int(n), 0)])
+    add(table(["messages", "load median ms", "min ms", "vs smallest", "file", "bytes/message"], rows))
+    add("")
+    imp = runs["import"]["mira-store import"]
+    n_imp = int(facts["import_n"])
+    per_line = int(facts["import_jsonl_bytes"]) / n_imp
+    add(f"Import: `mira-store import < file` of {n_imp:,} messages ({per_line:.0f} bytes of JSON a line, "
+        f"contents averaging about 180 bytes) into a new database, median of {len(imp['times'])} runs: "
+        f"{fmt(imp['median'], 2)} s, **{n_imp / imp['median']:,.0f} messages/s**.")
+    built = [(k[6:], v) for k, v in facts.items() if k.startswith("built_")]
+    if built:
+        add("Databases built in this run (generator piped into import): " +
+            ", ".join(f"{int(n):,} messages in {v} s" for n, v in built) + ".")
+    add("")
+
+    add("## 4. Parallel safety")
+    add("")
+    add(f"{facts['par_turns']} turns, {facts['par_jobs']} at a time through `xargs -P {facts['par_jobs']}`, "
+        f"{rounds} round(s), all into one conversation. Mira: the full four-process pipeline into the "
+        f"{int(facts['turn_db']):,}-message session. llm: `llm --cid ID --no-stream \"parallel N\"` into its "
+        "seeded conversation. A turn is lost when it is not in the store afterwards (Mira: its user message "
+        "and its reply; llm: its prompt in the log), whether or not the command failed. "
+        "Answers: chat completions the server produced during the round.")
+    add("")
+    rows = []
+    for tool in ("mira", "llm"):
+        if f"par_{tool}_1" not in facts:
+            continue
+        for i in range(1, rounds + 1):
+            r = json.loads(facts[f"par_{tool}_{i}"])
+            locked = facts.get(f"par_{tool}_locked_{i}", "0")
+            rows.append([tool, i, r["turns"], facts[f"par_{tool}_answers_{i}"], r["saved"], f"**{r['lost']}**",
+                         facts[f"par_{tool}_failed_{i}"], locked])
+    add(table(["tool", "round", "turns", "answers", "saved", "lost", "failed commands", "\"database is locked\""], rows))
+    add("")
+
+    add("## 5. Peak memory")
+    add("")
+    add("Max RSS from `/usr/bin/time -f %M` (KiB, median of several runs), one process each.")
+    add("")
+    add(table(["process", "max RSS"], [[f"`{n}`", f"{kib / 1024:.1f} MiB"] for n, kib in rss]))
+    add("")
+
+    add("## How it was measured")
+    add("")
+    add("- `bench/run.sh` builds with `swift build -c release --static-swift-stdlib`, starts "
+        "`bench/instant_server.py` on 127.0.0.1, and runs hyperfine (`--export-json`; medians are read from "
+        "it). Commands run through `sh -c`, whose own start-up hyperfine measures and subtracts, so "
+        "pipelines and redirections cost the same for every tool.")
+    add("- Databases are made by `bench/gen_messages.py` (deterministic JSON Lines) piped into "
+        "`mira-store import`, cached by size under `${XDG_CACHE_HOME:-~/.cache}/mira/bench`; the turn "
+        "figures use a copy. Loads run on a warm page cache (hyperfine warm-up runs).")
+    add("- llm is installed from PyPI into a virtual environment in the same cache folder.")
+    add("- Peak memory: `/usr/bin/time -f %M`. Parallel runs: `xargs -P`, counted afterwards from "
+        "each store with `bench/tools.py`.")
+    Path(out).write_text("\n".join(md) + "\n")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
