@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import MiraHTTP
 import MiraShared
 
@@ -21,6 +24,8 @@ struct MiraLLM: ParsableCommand {
     @Flag(help: "Stream the reply: its text appears on stderr as it is written.") var stream = false
     @Flag(help: "Describe each request and answer on stderr (never the key).") var verbose = false
     @Flag(help: "Do not verify TLS certificates (prints a warning).") var insecure = false
+    @Option(help: "Skip every turn that already has a good record in this earlier output (write the rest).")
+    var resume: String?
 
     static let stage = "mira-llm"
 
@@ -39,9 +44,11 @@ struct MiraLLM: ParsableCommand {
         var client = ChatClient(policy: RetryPolicy(maxRetries: retries), stream: stream)
         client.onText = { LineWriter.standardError.write($0) }
 
+        let finished = resume.map(Self.finishedTurns) ?? FinishedTurns()
         var stage = Stage(name: Self.stage)
         var reader = LineReader()
-        stage.run(reader: &reader) { record, line throws(StageError) in
+        stage.run(reader: &reader, render: { finished.contains($0) ? nil : $0.line }) { record, line throws(StageError) in
+            if finished.contains(record) { return }
             if verbose { client.log = { report(stage: Self.stage, line: line, $0) } }
             guard var request = record.request else {
                 throw StageError(.noRequest, "record has no request (run it through mira-prompt first)")
@@ -56,5 +63,14 @@ struct MiraLLM: ParsableCommand {
             record.fields["latency_ms"] = .int(Int(Clock.monotonicMilliseconds() - started))
         }
         if stage.status != .ok { throw ExitCode(stage.status.rawValue) }
+    }
+
+    static func finishedTurns(in path: String) -> FinishedTurns {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { fatal(stage: stage, "cannot read --resume file \(path)", status: .noInput) }
+        defer { close(fd) }
+        let finished = FinishedTurns(readingFrom: fd)
+        report(stage: stage, line: nil, "resuming: \(finished.count) turns in \(path) are done and will be skipped")
+        return finished
     }
 }

@@ -15,6 +15,35 @@ import Testing
         #expect(try world.halfTurns("k").isEmpty)
     }
 
+    /// A batch run killed midway, then resumed from its own output: every
+    /// turn is answered exactly once across the two outputs, and no line is cut.
+    @Test(arguments: ["TERM", "KILL"])
+    func aBatchKilledMidwayAndResumedAnswersEveryTurnOnce(_ signal: String) throws {
+        let world = try World(behaviour: "delay:40")
+        let batch = (1...30).map { #"{"session":"b","turn":"t\#($0)","input":"question \#($0)"}"# }.joined(separator: "\n") + "\n"
+        #expect(try world.sh("mira-prompt > prepared.jsonl", stdin: batch).status == 0)
+        let first = try world.sh("""
+            mira-llm < prepared.jsonl > first.jsonl & pid=$!
+            sleep 0.6; kill -\(signal) $pid; wait $pid; echo "status=$?"
+            """)
+        let firstLines = try world.sh("cat first.jsonl").stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(firstLines.last == "", "the output ends with a whole line")
+        let done = firstLines.filter { !$0.isEmpty }.count
+        #expect(done > 0 && done < 30, "killed midway: \(done) of 30 done; \(first.stdout)")
+
+        let second = try world.sh("mira-llm --resume first.jsonl < prepared.jsonl > second.jsonl")
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("resuming: \(done) turns"))
+        let all = try world.sh("cat first.jsonl second.jsonl").records()
+        let turns = all.compactMap { $0["turn"] as? String }
+        #expect(turns.count == 30)
+        #expect(Set(turns) == Set((1...30).map { "t\($0)" }))
+        #expect(all.allSatisfy { $0["reply"] != nil })
+        // Nothing done twice: the first run's answers plus at most the one in
+        // flight when it was killed, then only the rest.
+        #expect((30...31).contains(try world.requests().count))
+    }
+
     static func loadScript(sessions: String) -> String {
         """
         for p in $(seq 1 16); do

@@ -73,6 +73,8 @@ final class World {
         try? FileManager.default.removeItem(atPath: dir)
     }
 
+    static let unblockedBash = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv('/bin/bash', ['bash', '-c', sys.argv[1]])"
+
     var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
     /// Every message stored in the session, grouped by turn: a whole turn is
@@ -89,8 +91,10 @@ final class World {
     /// Runs `command` with bash (pipefail off, as a user types it) in this world.
     func sh(_ command: String, stdin: String? = nil, extraEnvironment: [String: String] = [:]) throws -> Outcome {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = ["-c", command]
+        // Children of this test process inherit its threads' blocked signals;
+        // a user's shell blocks none, so clear the mask before bash starts.
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", Self.unblockedBash, command]
         p.currentDirectoryURL = URL(fileURLWithPath: dir)
         var env = ProcessInfo.processInfo.environment
         env["PATH"] = binDirectory + ":" + (env["PATH"] ?? "/usr/bin:/bin")
