@@ -5,7 +5,7 @@ SESSION ?= demo
 BINARIES := mira-store mira-prompt mira-llm
 RELEASE_FLAGS := -c release --static-swift-stdlib
 
-.PHONY: all deps build release test fuzz reliability bench install uninstall chat demo server-build server-start server-stop server-status clean
+.PHONY: all deps build release test fuzz reliability bench bench-smoke install uninstall chat demo server-build server-start server-stop server-status clean
 
 all: build
 
@@ -23,8 +23,18 @@ release: deps
 # fake OpenAI-compatible server on loopback.
 test: deps
 	swift build --build-tests
+	bench/run.sh --smoke
 	swift test --skip-build
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+
+# Benchmarks on release builds: medians and ratios into bench/RESULTS.md.
+# The first run builds a 10-million-message database (about 5 min); cached after.
+bench: deps
+	bench/run.sh
+
+# The same steps with tiny sizes (the test command runs this, so the bench cannot rot).
+bench-smoke: deps
+	bench/run.sh --smoke
 
 # libFuzzer on the record parser (swiftc -sanitize=fuzzer,address). The
 # corpus and any crash inputs land in .build-fuzz/ (git-ignored).

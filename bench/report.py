@@ -25,10 +25,24 @@ def load(work):
             rss.append((parts[1], int(parts[2])))
         else:
             facts[parts[0]] = parts[1]
-    runs = {}
-    for path in (work / "hf").glob("*.json"):
-        runs[path.stem] = {r["command"]: r for r in json.loads(path.read_text())["results"]}
+    # "turn@2.json" is block 2 of "turn": blocks of one benchmark are merged.
+    blocks = {}
+    for path in sorted((work / "hf").glob("*.json")):
+        for r in json.loads(path.read_text())["results"]:
+            blocks.setdefault(path.stem.split("@")[0], {}).setdefault(r["command"], []).append(r)
+    runs = {name: {command: merge(parts) for command, parts in commands.items()}
+            for name, commands in blocks.items()}
     return facts, rss, runs
+
+
+def merge(parts):
+    """One hyperfine result from several blocks of runs of the same command."""
+    times = [t for p in parts for t in p["times"]]
+    weight = lambda key: sum(p[key] * len(p["times"]) for p in parts) / len(times)
+    return {"command": parts[0]["command"], "times": times, "median": statistics.median(times),
+            "mean": statistics.fmean(times), "stddev": statistics.stdev(times) if len(times) > 1 else 0.0,
+            "min": min(times), "max": max(times), "user": weight("user"), "system": weight("system"),
+            "blocks": len(parts)}
 
 
 def ms(seconds):
@@ -76,10 +90,16 @@ def main(work, out):
     add("## Machine")
     add("")
     add(table(["", ""], [
-        ["date (UTC)", facts["date"]], ["uname -a", f"`{facts['uname']}`"], ["nproc", facts["nproc"]],
-        ["CPU", facts["cpu"]], ["Mira", f"commit {facts['commit']}, release, `--static-swift-stdlib`"],
-        ["toolchain", facts["swift"]], ["tools", f"{facts['hyperfine']}, {facts['curl']}, "
-                                                 f"llm {facts.get('llm_version', 'not installed').split()[-1]}"],
+        ["date (UTC)", facts["date"]],
+        ["load average (1, 5, 15 min)",
+         f"{facts['load_before']} before the timings, {facts['load_after']} after them"],
+        ["uname -a", f"`{facts['uname']}`"],
+        ["nproc", facts["nproc"]],
+        ["CPU", facts["cpu"]],
+        ["Mira", f"commit {facts['commit']}, release, `--static-swift-stdlib`"],
+        ["toolchain", facts["swift"]],
+        ["tools", f"{facts['hyperfine']}, {facts['curl']}, "
+                  f"llm {facts.get('llm_version', 'not installed').split()[-1]}"],
     ]))
     add("")
 
@@ -113,7 +133,8 @@ def main(work, out):
     add(f"Against `bench/instant_server.py`, a local OpenAI-compatible server that answers at once. "
         f"Mira: `mira-store load bench | mira-prompt hi | mira-llm | mira-store save bench` on a session of "
         f"{int(facts['turn_db']):,} stored messages (it loads the last 15). curl: one POST of the same "
-        f"request body ({int(facts['request_bytes']):,} bytes, taken from `mira-prompt`'s output): the floor.")
+        f"request body ({int(facts['request_bytes']):,} bytes, taken from `mira-prompt`'s output): the floor. "
+        f"The runs were taken in {turn['mira']['blocks']} block(s) that alternate between the tools.")
     if llm:
         add(f"llm: `llm -c --no-stream hi`, continuing a logged conversation of {facts['llm_seed_turns']} turn(s) "
             f"(reset before every run), with the same server set in a bench-private `LLM_USER_PATH` "
@@ -128,6 +149,9 @@ def main(work, out):
     if llm:
         add(f"- Overhead over curl: llm {fmt(ms(llm_over))} ms, Mira {fmt(ms(mira_over))} ms: "
             f"**llm's is {ratio:.1f}x Mira's** (goal: at least {LLM_OVERHEAD_GOAL}x).")
+    cpu = lambda r: ms(r["user"] + r["system"])
+    add(f"- CPU time (user + sys, all processes): Mira {fmt(cpu(turn['mira']))} ms, curl "
+        f"{fmt(cpu(turn['curl']))} ms" + (f", llm {fmt(cpu(llm))} ms." if llm else "."))
     add("")
 
     add("## 2. Each stage alone")
@@ -204,7 +228,10 @@ def main(work, out):
     add("- `bench/run.sh` builds with `swift build -c release --static-swift-stdlib`, starts "
         "`bench/instant_server.py` on 127.0.0.1, and runs hyperfine (`--export-json`; medians are read from "
         "it). Commands run through `sh -c`, whose own start-up hyperfine measures and subtracts, so "
-        "pipelines and redirections cost the same for every tool.")
+        "pipelines and redirections cost the same for every tool. Runs are taken in blocks that "
+        "alternate between the commands compared (the block medians are merged from every run's "
+        "time), so a burst of other work on the machine does not fall on one command alone. The load "
+        "average above tells how busy the machine was.")
     add("- Databases are made by `bench/gen_messages.py` (deterministic JSON Lines) piped into "
         "`mira-store import`, cached by size under `${XDG_CACHE_HOME:-~/.cache}/mira/bench`; the turn "
         "figures use a copy. Loads run on a warm page cache (hyperfine warm-up runs).")

@@ -25,14 +25,14 @@ if ((smoke)); then
   sizes=(1000 10000)       # store scaling
   turn_db=1000             # messages in the session of the chat-turn figures
   import_n=10000           # messages in the timed import
-  runs=3 slow_runs=2 rss_runs=1
+  runs=3 slow_runs=2 rss_runs=1 blocks=1
   par_turns=4 par_jobs=4 par_rounds=1
   seed_turns=1             # turns already in llm's conversation
 else
   sizes=(10000 100000 1000000 10000000)
   turn_db=100000
   import_n=1000000
-  runs=30 slow_runs=10 rss_runs=5
+  runs=45 slow_runs=12 rss_runs=5 blocks=3
   par_turns=48 par_jobs=12 par_rounds=3
   seed_turns=7             # 14 messages: about what Mira sends (--last 15)
 fi
@@ -56,6 +56,14 @@ bench() {
   local name=$1; shift
   hyperfine --style basic --export-json "$work/hf/$name.json" "$@" >&2
 }
+# The same in $blocks blocks of $runs/$blocks runs: the commands take turns, so
+# a change in background load does not fall on one command alone.
+blocked() {
+  local name=$1; shift
+  for b in $(seq "$blocks"); do bench "$name@$b" --warmup 2 --runs $((runs / blocks)) "$@"; done
+}
+# Other work on this machine skews every figure: the report shows how much there was.
+fact load_before "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- tools ----------------------------------------------------------------
 need=()
@@ -131,14 +139,6 @@ python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.readline())["
 "$llmstage" < "$work/prompted.jsonl" > "$work/answered.jsonl"
 fact request_bytes "$(stat -c %s "$work/request.json")"
 
-before=$(python3 "$here/tools.py" count "$turn" bench)
-pipeline="$store load bench --db $turn | $prompt hi | $llmstage | $store save bench --db $turn"
-floor="curl -sS --fail -H 'Content-Type: application/json' -H 'Authorization: Bearer bench' --data-binary @$work/request.json $base/chat/completions"
-bench turn --warmup 3 --runs "$runs" -n mira "$pipeline" -n curl "$floor"
-after=$(python3 "$here/tools.py" count "$turn" bench)
-# Every timed turn must really have been saved, two messages each.
-(( after - before == 2 * (runs + 3) )) || { say "pipeline saved $((after - before)) messages, expected $((2 * (runs + 3)))"; exit 1; }
-
 if ((have_llm)); then
   # A bench-private llm home pointed at the instant server, with a logged
   # conversation of $seed_turns turns to continue; reset before every run.
@@ -152,13 +152,28 @@ if ((have_llm)); then
   cp "$LLM_USER_PATH/logs.db" "$work/llm-seed.db"
   fact llm_version "$("$llm" --version)"
   fact llm_seed_turns "$seed_turns"
-  bench turn-llm --warmup 1 --runs "$slow_runs" --prepare "cp $work/llm-seed.db $LLM_USER_PATH/logs.db" \
-    -n llm "$llm -c --no-stream hi"
 fi
+
+before=$(python3 "$here/tools.py" count "$turn" bench)
+pipeline="$store load bench --db $turn | $prompt hi | $llmstage | $store save bench --db $turn"
+floor="curl -sS --fail -H 'Content-Type: application/json' -H 'Authorization: Bearer bench' --data-binary @$work/request.json $base/chat/completions"
+# The runs are split into blocks that take turns, so a change in background
+# load hits Mira, curl and llm alike; report.py merges the blocks.
+for b in $(seq "$blocks"); do
+  bench "turn@$b" --warmup 2 --runs $((runs / blocks)) -n mira "$pipeline" -n curl "$floor"
+  if ((have_llm)); then
+    bench "turn-llm@$b" --warmup 1 --runs $((slow_runs / blocks)) \
+      --prepare "cp $work/llm-seed.db $LLM_USER_PATH/logs.db" -n llm "$llm -c --no-stream hi"
+  fi
+done
+after=$(python3 "$here/tools.py" count "$turn" bench)
+# Every timed turn must really have been saved, two messages each.
+expected=$((2 * blocks * (runs / blocks + 2)))
+(( after - before == expected )) || { say "pipeline saved $((after - before)) messages, expected $expected"; exit 1; }
 
 # --- 2. each stage alone ---------------------------------------------------
 say "2. each stage alone"
-bench stages --warmup 3 --runs "$runs" \
+blocked stages \
   -n "mira-store new (start-up, no database)" "$store new" \
   -n "mira-store load" "$store load bench --db $turn" \
   -n "mira-prompt" "$prompt hi < $work/loaded.jsonl" \
@@ -167,7 +182,7 @@ bench stages --warmup 3 --runs "$runs" \
 cat > "$work/fresh-turn.sh" <<'SH'
 sed "s/\"turn\":\"[^\"]*\"/\"turn\":\"$(cat /proc/sys/kernel/random/uuid)\"/" "$1" > "$2"
 SH
-bench save --warmup 3 --runs "$runs" --prepare "sh $work/fresh-turn.sh $work/answered.jsonl $work/save.jsonl" \
+blocked save --prepare "sh $work/fresh-turn.sh $work/answered.jsonl $work/save.jsonl" \
   -n "mira-store save" "$store save bench --db $turn < $work/save.jsonl"
 
 # --- 3. store scaling ------------------------------------------------------
@@ -177,7 +192,7 @@ for n in "${sizes[@]}"; do
   loads+=(-n "$n" "$store load bench --db $(db_for "$n")")
   fact "db_bytes_$n" "$(stat -c %s "$(db_for "$n")")"
 done
-bench scaling --warmup 3 --runs "$runs" "${loads[@]}"
+blocked scaling "${loads[@]}"
 fact sizes "${sizes[*]}"
 
 python3 "$here/gen_messages.py" "$import_n" > "$work/import.jsonl"
@@ -185,6 +200,9 @@ fact import_n "$import_n"
 fact import_jsonl_bytes "$(stat -c %s "$work/import.jsonl")"
 bench import --warmup 0 --runs 3 --prepare "rm -f $work/import.db $work/import.db-wal $work/import.db-shm" \
   -n "mira-store import" "$store import --db $work/import.db < $work/import.jsonl"
+
+# Before the parallel runs, which load the machine on purpose.
+fact load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- 4. parallel safety ------------------------------------------------------
 say "4. parallel safety: $par_turns turns, $par_jobs at a time, $par_rounds round(s)"
@@ -241,7 +259,7 @@ rss "mira-prompt" "$work/loaded.jsonl" "$prompt" hi
 rss "mira-llm" "$work/prompted.jsonl" "$llmstage"
 prep="sh $work/fresh-turn.sh $work/answered.jsonl $work/save.jsonl" \
   rss "mira-store save" "$work/save.jsonl" "$store" save bench --db "$turn"
-prep="rm -f $work/rss-import.db*" \
+prep="rm -f $work/rss-import.db*" rss_runs=1 \
   rss "mira-store import ($import_n messages)" "$work/import.jsonl" "$store" import --db "$work/rss-import.db"
 rss "curl" /dev/null curl -sS --fail -H 'Content-Type: application/json' --data-binary @"$work/request.json" "$base/chat/completions"
 if ((have_llm)); then
