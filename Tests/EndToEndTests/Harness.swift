@@ -49,11 +49,18 @@ final class World {
         arguments += serverArguments
         server.arguments = arguments
         let out = Pipe()
-        closeOnExec(out, lifeline)
         server.standardOutput = out
         server.standardInput = lifeline
         server.standardError = FileHandle.nullDevice
-        try server.run()
+        spawnLock.lock()
+        closeOnExec(out, lifeline)
+        do {
+            try server.run()
+        } catch {
+            spawnLock.unlock()
+            throw error
+        }
+        spawnLock.unlock()
         // The server prints PORT=n first; read byte by byte up to the newline.
         var line = Data()
         while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
@@ -73,8 +80,6 @@ final class World {
         try? FileManager.default.removeItem(atPath: dir)
     }
 
-    static let unblockedBash = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv('/bin/bash', ['bash', '-c', sys.argv[1]])"
-
     var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
     /// Every message stored in the session, grouped by turn: a whole turn is
@@ -90,12 +95,6 @@ final class World {
 
     /// Runs `command` with bash (pipefail off, as a user types it) in this world.
     func sh(_ command: String, stdin: String? = nil, extraEnvironment: [String: String] = [:]) throws -> Outcome {
-        let p = Process()
-        // Children of this test process inherit its threads' blocked signals;
-        // a user's shell blocks none, so clear the mask before bash starts.
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", Self.unblockedBash, command]
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
         var env = ProcessInfo.processInfo.environment
         env["PATH"] = binDirectory + ":" + (env["PATH"] ?? "/usr/bin:/bin")
         env["OPENAI_BASE_URL"] = baseURL
@@ -105,30 +104,9 @@ final class World {
         env["OPENAI_API_KEY"] = apiKey ?? "sk-test-not-a-real-key"
         env["MIRA_MODEL"] = nil
         for (k, v) in extraEnvironment { env[k] = v }
-        p.environment = env
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        closeOnExec(out, err, input)
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = stdin == nil ? FileHandle.nullDevice : input
-        try p.run()
-        if let stdin {
-            input.fileHandleForWriting.write(Data(stdin.utf8))
-            try input.fileHandleForWriting.close()
-        }
-        // Read both pipes before waiting, or a chatty child fills a pipe and stalls.
-        let stderrData = Box()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            stderrData.data = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        p.waitUntilExit()
-        return Outcome(status: p.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
-                       stderr: String(decoding: stderrData.data, as: UTF8.self))
+        // A line of its own, so `&` and `$!` in the command apply to the command alone.
+        let script = "cd \(shellQuote(dir)) || exit 70\n" + command
+        return try spawnBash(script, stdin: stdin, environment: env)
     }
 
     /// The request bodies the server received, in order.
@@ -188,5 +166,103 @@ func closeOnExec(_ pipes: Pipe...) {
         for fd in [pipe.fileHandleForReading.fileDescriptor, pipe.fileHandleForWriting.fileDescriptor] {
             _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
         }
+    }
+}
+
+/// Runs `bash -c script` with posix_spawn and waits for exactly that child.
+///
+/// Not Foundation's Process: under many parallel tests its exit monitoring
+/// sometimes missed a child (a zombie nobody reaped, a test waiting forever).
+/// Here pipes are close-on-exec from birth, so no other test's child holds
+/// them open, and the signal mask is cleared, as a user's shell would have it
+/// (the test process's threads block signals its children would inherit).
+func spawnBash(_ script: String, stdin: String?, environment: [String: String]) throws -> Outcome {
+    func pipePair() -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [0, 0]
+        precondition(pipe(&fds) == 0, "pipe failed: \(errno)")
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return (fds[0], fds[1])
+    }
+    // Pipes are made close-on-exec under the lock every spawn here takes, so
+    // no other test's spawn can inherit them in between.
+    spawnLock.lock()
+    let input = pipePair(), output = pipePair(), errors = pipePair()
+
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, input.read, 0)
+    posix_spawn_file_actions_adddup2(&actions, output.write, 1)
+    posix_spawn_file_actions_adddup2(&actions, errors.write, 2)
+
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var none = sigset_t()
+    sigemptyset(&none)
+    posix_spawnattr_setsigmask(&attributes, &none)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&defaults, signal) }
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+    let arguments: [UnsafeMutablePointer<CChar>?] = ["bash", "-c", script].map { (s: String) in strdup(s) } + [nil]
+    let variables: [UnsafeMutablePointer<CChar>?] = environment.map { (k: String, v: String) in strdup("\(k)=\(v)") } + [nil]
+    defer { (arguments + variables).forEach { free($0) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, "/bin/bash", &actions, &attributes, arguments, variables)
+    spawnLock.unlock()
+    close(input.read)
+    close(output.write)
+    close(errors.write)
+    guard rc == 0 else {
+        close(input.write); close(output.read); close(errors.read)
+        throw WorldError(message: "posix_spawn failed: \(rc)")
+    }
+
+    // Feed stdin and read stderr on other threads while reading stdout here,
+    // so no pipe fills up and stalls the child.
+    let group = DispatchGroup()
+    let stderrData = Box()
+    DispatchQueue.global().async(group: group) {
+        if let stdin { _ = Array(stdin.utf8).withUnsafeBytes { writeAll(input.write, $0) } }
+        close(input.write)
+    }
+    DispatchQueue.global().async(group: group) {
+        stderrData.data = readAll(errors.read)
+    }
+    let stdoutData = readAll(output.read)
+    group.wait()
+    close(output.read)
+    close(errors.read)
+
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let exited = status & 0x7F == 0
+    let code = exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    return Outcome(status: code, stdout: String(decoding: stdoutData, as: UTF8.self),
+                   stderr: String(decoding: stderrData.data, as: UTF8.self))
+}
+
+let spawnLock = NSLock()
+
+func readAll(_ fd: Int32) -> Data {
+    var data = Data()
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n > 0 { data.append(contentsOf: buffer[0..<n]); continue }
+        if n < 0 && errno == EINTR { continue }
+        return data
+    }
+}
+
+func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+    var offset = 0
+    while offset < bytes.count {
+        let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+        if n < 0 { if errno == EINTR { continue }; return }
+        offset += n
     }
 }
