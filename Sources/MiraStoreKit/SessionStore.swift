@@ -175,30 +175,34 @@ public final class SessionStore {
         }
     }
 
-    /// Imports messages all or nothing: one transaction for the lot.
+    /// Imports messages all or nothing: one transaction for the lot. A bad
+    /// line from `next` rolls everything back and is thrown as it came.
     public func importMessages(_ next: () throws(StageError) -> StoredMessage?) throws(StageError) -> Int {
         var count = 0
-        do {
+        var badLine: StageError?
+        do throws(SQLiteError) {
             try db.writeTransaction { () throws(SQLiteError) in
                 var batch: [StoredMessage] = []
-                do {
-                    while let m = try next() {
-                        batch.append(m)
-                        count += 1
-                        if batch.count == 1000 {
-                            try insert(batch)
-                            batch.removeAll(keepingCapacity: true)
-                        }
+                while true {
+                    let message: StoredMessage?
+                    do throws(StageError) {
+                        message = try next()
+                    } catch {
+                        badLine = error
+                        throw SQLiteError(code: SQLITE_ABORT, message: "import stopped at a bad line")
                     }
-                } catch let e as StageError {
-                    throw SQLiteError(code: -1, message: e.message)
-                } catch {
-                    throw error as! SQLiteError
+                    guard let message else { break }
+                    batch.append(message)
+                    count += 1
+                    if batch.count == 1000 {
+                        try insert(batch)
+                        batch.removeAll(keepingCapacity: true)
+                    }
                 }
                 try insert(batch)
             }
         } catch {
-            if error.code == -1 { throw StageError(.badRecord, error.message) }
+            if let badLine { throw badLine }
             throw StageError(.storeFailed, "import: \(error.message)")
         }
         return count
