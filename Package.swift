@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Only mira-store links SQLite and only mira-llm links libcurl: every process
-// in a chat turn starts, so each binary carries just what it uses.
+// mira-store links SQLite (sessions), mira-llm libcurl and SQLite (its reply
+// cache), mira-prompt neither: each binary carries just what it uses.
 let package = Package(
     name: "Mira",
     products: [
@@ -43,7 +43,7 @@ let package = Package(
         .executableTarget(
             name: "mira-llm",
             dependencies: [
-                "MiraShared", "MiraHTTP",
+                "MiraShared", "MiraHTTP", "MiraStoreKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -36,8 +36,11 @@ public final class CurlTransport: ChatTransport {
     let handle: UnsafeMutableRawPointer
     var headerList: UnsafeMutablePointer<curl_slist>?
 
+    /// libcurl's global set-up, run once however many workers make transports.
+    static let globalSetUp: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
     public init(endpoint: Endpoint) {
-        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+        Self.globalSetUp
         self.endpoint = endpoint
         handle = curl_easy_init()
         var headers: UnsafeMutablePointer<curl_slist>? = nil

@@ -112,4 +112,7 @@ final class Statement {
     }
 
     func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
+
+    /// Ends the statement's read, so a kept statement does not pin an old snapshot.
+    func reset() { sqlite3_reset(handle) }
 }

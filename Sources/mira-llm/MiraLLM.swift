@@ -4,9 +4,10 @@ import Glibc
 #endif
 import MiraHTTP
 import MiraShared
+import MiraStoreKit
 
 /// Sends each record's request to an OpenAI-compatible server and adds the
-/// validated reply.
+/// validated reply: one turn, or a batch of thousands with -j.
 @main
 struct MiraLLM: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,62 +16,141 @@ struct MiraLLM: ParsableCommand {
         discussion: """
             Server: --base-url, else $OPENAI_BASE_URL, else https://api.openai.com/v1.
             Key: $OPENAI_API_KEY (never printed). Records that already carry an error pass through.
+            Output is in input order unless --unordered. A failed record gets an error field and the run goes on.
+            Exit status: 0 when every record went through, else the number that failed (63 means 63 or more);
+            64 usage, 66 a named file cannot be read, 74 output closed, 130/143 stopped by Ctrl-C/SIGTERM
+            (complete records are written whole; run again with --resume to finish).
+            Cache: --cache keeps validated answers in $MIRA_CACHE, else $XDG_DATA_HOME/mira/cache.db.
             """)
 
     @Option(help: "The server's base URL, up to /v1.") var baseURL: String?
     @Option(help: "Send this model instead of the one in the request.") var model: String?
+    @Option(name: [.short, .customLong("jobs")], help: "Requests in flight at once (1: strictly one after another; default 4, or 1 with --stream).")
+    var jobs: Int?
+    @Flag(help: "Write each record as soon as it completes instead of in input order.") var unordered = false
+    @Option(help: "At most this many requests a minute.") var rpm: Int?
+    @Option(help: "At most about this many tokens a minute (request size / 4 + max tokens).") var tpm: Int?
+    @Flag(help: "Stop at the first failed record (completed records are still written).") var failFast = false
     @Option(help: "Retries after the first attempt on 408, 409, 429, 5xx and connection errors.") var retries = 3
     @Option(help: "Seconds to wait for a whole answer.") var timeout: Double = 120
-    @Flag(help: "Stream the reply: its text appears on stderr as it is written.") var stream = false
-    @Flag(help: "Describe each request and answer on stderr (never the key).") var verbose = false
-    @Flag(help: "Do not verify TLS certificates (prints a warning).") var insecure = false
     @Option(help: "Skip every turn that already has a good record in this earlier output (write the rest).")
     var resume: String?
+    @Flag(help: "Answer identical requests from the local reply cache; keep new valid answers there (errors never).")
+    var cache = false
+    @Option(help: "The reply cache's file (implies --cache).") var cacheFile: String?
+    @Flag(help: "Write an OpenAI Batch API input file (custom_id = turn id) instead of calling the server.")
+    var emitBatch = false
+    @Option(help: "Take the replies from this Batch API output file (matched by custom_id) instead of calling the server.")
+    var fromBatch: String?
+    @Flag(help: "Stream the reply: its text appears on stderr as it is written (one request at a time).") var stream = false
+    @Flag(help: "Describe each request and answer on stderr (never the key).") var verbose = false
+    @Flag(help: "Do not verify TLS certificates (prints a warning).") var insecure = false
+    @Flag(help: "No progress line and no summary on stderr.") var quiet = false
 
     static let stage = "mira-llm"
 
     func validate() throws {
         guard retries >= 0 else { throw ValidationError("--retries must be 0 or more") }
         guard timeout > 0 else { throw ValidationError("--timeout must be more than 0") }
+        if let jobs, !(1...1024).contains(jobs) { throw ValidationError("-j must be between 1 and 1024") }
+        if let rpm, rpm < 1 { throw ValidationError("--rpm must be 1 or more") }
+        if let tpm, tpm < 1 { throw ValidationError("--tpm must be 1 or more") }
+        if stream, let jobs, jobs > 1 { throw ValidationError("--stream shows one reply at a time: use it with -j 1") }
+        if emitBatch && fromBatch != nil { throw ValidationError("--emit-batch and --from-batch cannot be used together") }
+        if stream && (emitBatch || fromBatch != nil) { throw ValidationError("--stream needs the server: not with --emit-batch or --from-batch") }
     }
 
     func run() throws {
+        let started = Clock.monotonicMilliseconds()
+        let console = Console(quiet: quiet)
+        Interruptions.block()
+
+        let settings = BatchRunner.Settings(jobs: emitBatch ? 1 : (jobs ?? (stream ? 1 : 4)), ordered: !unordered, failFast: failFast)
+        let runner = BatchRunner(settings: settings)
+        let gate = ThrottleGate(Throttle(ceiling: settings.jobs, requestsPerMinute: rpm, tokensPerMinute: tpm))
+        let caller = makeCaller(console: console, gate: gate)
+        let total = console.showsProgress ? Files.linesAhead(fd: 0) : nil
+
+        Interruptions.watch(every: console.showsProgress ? 250 : nil) { signal in
+            if let signal {
+                guard let tally = runner.interrupt() else { return }
+                console.finish(BatchReport.summary(tally, elapsedMilliseconds: Clock.monotonicMilliseconds() - started, backoffs: gate.state.backoffs)
+                    + "; stopped by signal \(signal): run again with --resume to finish")
+                _exit(128 + signal)
+            }
+            console.progress(BatchReport.progress(runner.snapshot, total: total, elapsedMilliseconds: Clock.monotonicMilliseconds() - started))
+        }
+
+        var reader = LineReader()
+        let tally = runner.run(reader: &reader) { _ in
+            var worker = caller
+            return { worker.handle($0) }
+        }
+        // A signal stopped the run: its thread writes the summary and exits.
+        while tally.interrupted { pause() }
+        if tally.read > 1 || console.showsProgress {
+            console.finish(BatchReport.summary(tally, elapsedMilliseconds: Clock.monotonicMilliseconds() - started, backoffs: gate.state.backoffs))
+        }
+        if emitBatch && tally.answered > 50_000 {
+            report(stage: Self.stage, line: nil, "warning: \(tally.answered) requests; the Batch API takes at most 50,000 per file (split it)")
+        }
+        if tally.outputBroken { report(stage: Self.stage, line: nil, "cannot write to standard output") }
+        let status = BatchReport.exitStatus(tally)
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// The worker every thread copies: where answers come from and what to skip.
+    func makeCaller(console: Console, gate: ThrottleGate) -> TurnCaller {
         let environment = Environment.process
         let endpoint = Endpoint(
             baseURL: baseURL ?? environment["OPENAI_BASE_URL"] ?? Endpoint.defaultBaseURL,
             apiKey: environment["OPENAI_API_KEY"], timeoutSeconds: timeout, insecure: insecure)
-        if insecure { report(stage: Self.stage, line: nil, "warning: TLS certificates are not verified (--insecure)") }
-        let transport = CurlTransport(endpoint: endpoint)
-        var client = ChatClient(policy: RetryPolicy(maxRetries: retries), stream: stream)
-        client.onText = { LineWriter.standardError.write($0) }
+        if insecure { console.say("warning: TLS certificates are not verified (--insecure)") }
 
-        let finished = resume.map(Self.finishedTurns) ?? FinishedTurns()
-        var stage = Stage(name: Self.stage)
-        var reader = LineReader()
-        stage.run(reader: &reader, render: { finished.contains($0) ? nil : $0.line }) { record, line throws(StageError) in
-            if finished.contains(record) { return }
-            if verbose { client.log = { report(stage: Self.stage, line: line, $0) } }
-            guard var request = record.request else {
-                throw StageError(.noRequest, "record has no request (run it through mira-prompt first)")
+        let source: AnswerSource
+        if emitBatch {
+            source = .emitBatch
+        } else if let fromBatch {
+            guard let file = BatchOutputFile(path: fromBatch) else {
+                fatal(stage: Self.stage, "cannot read --from-batch file \(fromBatch)", status: .noInput)
             }
-            if let model { request["model"] = .string(model) }
-            let started = Clock.monotonicMilliseconds()
-            let (completion, sent) = try client.complete(request, transport: transport)
-            record.request = sent
-            record.setReply(completion.reply)
-            record.fields["usage"] = completion.usage
-            record.fields["model"] = completion.model.map { .string($0) } ?? sent["model"]
-            record.fields["latency_ms"] = .int(Int(Clock.monotonicMilliseconds() - started))
+            console.say("merging \(file.count) answers from \(fromBatch)"
+                + (file.unreadable > 0 ? " (\(file.unreadable) lines skipped: not answers)" : "")
+                + (file.duplicates > 0 ? " (\(file.duplicates) repeated custom_ids ignored)" : ""))
+            source = .batchOutput(file)
+        } else {
+            var client = ChatClient(policy: RetryPolicy(maxRetries: retries), stream: stream)
+            client.onText = { LineWriter.standardError.write($0) }
+            client.gate = gate
+            source = .server(client, makeTransport: { CurlTransport(endpoint: endpoint) })
         }
-        if stage.status != .ok { throw ExitCode(stage.status.rawValue) }
+        var caller = TurnCaller(
+            stage: Self.stage, source: source, model: model,
+            finished: resume.map { Self.finishedTurns(in: $0, console: console) } ?? FinishedTurns(),
+            cache: openCache(console: console), cacheScope: endpoint.completionsURL,
+            report: { console.say("line \($0): \($1)") })
+        caller.verbose = verbose
+        return caller
     }
 
-    static func finishedTurns(in path: String) -> FinishedTurns {
+    func openCache(console: Console) -> ReplyCacheStore? {
+        guard (cache || cacheFile != nil) && !emitBatch else { return nil }
+        guard let path = cacheFile ?? ReplyCacheStore.location() else {
+            fatal(stage: Self.stage, "no cache path: set --cache-file, MIRA_CACHE or HOME", status: .usage)
+        }
+        do {
+            return try ReplyCacheStore(path: path) { console.say("warning: cannot write to the cache (\($0)); going on without storing answers") }
+        } catch {
+            fatal(stage: Self.stage, error.message, status: .ioError)
+        }
+    }
+
+    static func finishedTurns(in path: String, console: Console) -> FinishedTurns {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { fatal(stage: stage, "cannot read --resume file \(path)", status: .noInput) }
         defer { close(fd) }
         let finished = FinishedTurns(readingFrom: fd)
-        report(stage: stage, line: nil, "resuming: \(finished.count) turns in \(path) are done and will be skipped")
+        console.say("resuming: \(finished.count) turns in \(path) are done and will be skipped")
         return finished
     }
 }

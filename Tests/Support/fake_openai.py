@@ -32,6 +32,11 @@ Behaviours (--behaviour or /control; counters are per process):
     not-json      200 text/html "<html>oops</html>"
     slow          sleep 3 s, then normal
     delay:MS      sleep MS milliseconds, then normal
+    jitter:MS     sleep a random 0..MS milliseconds, then normal
+    limit:N       a concurrency cap: while N requests are already being served,
+                  answer 429 rate_limit_exceeded (retry-after-ms: 20); else
+                  sleep 50 ms and answer normally. GET /stats reports
+                  {"served", "rejected", "max_in_flight"}
     429, 500, 502, 503
                   that status with an error body and retry-after-ms: 10 (429 also
                   retry-after: 1)
@@ -57,6 +62,7 @@ import socket
 import struct
 import sys
 import threading
+import random
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -69,8 +75,10 @@ FRAGMENT = 7
 
 
 def valid_behaviour(name):
-    return all(item in FIXED or (item.startswith("delay:") and item[6:].isdigit())
-               for item in name.split(","))
+    def ok(item):
+        kind, _, value = item.partition(":")
+        return item in FIXED or (kind in ("delay", "jitter", "limit") and value.isdigit())
+    return all(ok(item) for item in name.split(","))
 
 
 def scripted(behaviour, count):
@@ -171,6 +179,7 @@ class Server(ThreadingHTTPServer):
         self.behaviour, self.api_key = behaviour, api_key
         self.total = 0   # chat requests since start: log "n", chatcmpl-N, call_N
         self.count = 0   # chat requests since the behaviour was last set
+        self.in_flight = self.max_in_flight = self.served = self.rejected = 0
 
     def record(self, path, headers, body):
         with self.lock:
@@ -225,6 +234,10 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if urlsplit(self.path).path == "/health":
             self.send_json(200, {"status": "ok"})
+        elif urlsplit(self.path).path == "/stats":
+            with self.server.lock:
+                s = self.server
+                self.send_json(200, {"served": s.served, "rejected": s.rejected, "max_in_flight": s.max_in_flight})
         else:
             self.not_found()
 
@@ -261,10 +274,36 @@ class Handler(BaseHTTPRequestHandler):
             filler = "x" * (11 * 1024 * 1024)
             return self.send_json(200, {"choices": [{"index": 0, "finish_reason": "stop",
                                                      "message": {"role": "assistant", "content": filler}}]})
+        if behaviour.startswith("limit:"):
+            return self.limited(body, n, int(behaviour[6:]))
         if behaviour == "slow":
             time.sleep(3)
         elif behaviour.startswith("delay:"):
             time.sleep(int(behaviour[6:]) / 1000)
+        elif behaviour.startswith("jitter:"):
+            time.sleep(random.uniform(0, int(behaviour[7:])) / 1000)
+        self.complete(body, n, behaviour)
+
+    def limited(self, body, n, cap):
+        server = self.server
+        with server.lock:
+            if server.in_flight >= cap:
+                server.rejected += 1
+                busy = True
+            else:
+                busy = False
+                server.in_flight += 1
+                server.max_in_flight = max(server.max_in_flight, server.in_flight)
+        if busy:
+            return self.send_json(429, error_body("Rate limit reached: too many requests at once",
+                                                  "requests", "rate_limit_exceeded"), {"retry-after-ms": "20"})
+        time.sleep(0.05)
+        with server.lock:
+            server.in_flight -= 1
+            server.served += 1
+        self.complete(body, n, "normal")
+
+    def complete(self, body, n, behaviour):
         kind, text, usage = answer(body, behaviour)
         model = body.get("model", "")
         if body.get("stream") is True:

@@ -57,3 +57,26 @@ public enum Files {
 
     public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 }
+
+extension Files {
+    /// How many lines are left to read in `fd` when it is a regular file
+    /// (read with pread, so the reader's place does not move); nil otherwise.
+    public static func linesAhead(fd: Int32) -> Int? {
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        var offset = lseek(fd, 0, SEEK_CUR)
+        guard offset >= 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var lines = 0
+        var last: UInt8 = 0x0A
+        while true {
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            for b in buffer[..<n] where b == 0x0A { lines += 1 }
+            last = buffer[n - 1]
+            offset += off_t(n)
+        }
+        return lines + (last == 0x0A ? 0 : 1)
+    }
+}

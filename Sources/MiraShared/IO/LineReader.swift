@@ -8,7 +8,7 @@ import Musl
 /// so memory stays flat however long the input runs. A line over the limit is
 /// skipped to its end and reported, not held.
 public struct LineReader {
-    public enum Item: Equatable {
+    public enum Item: Equatable, Sendable {
         case line([UInt8])
         /// A line longer than the limit; its bytes were dropped.
         case tooLong(bytes: Int)

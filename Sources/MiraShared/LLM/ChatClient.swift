@@ -32,6 +32,13 @@ public protocol ChatTransport {
     ) -> Result<(status: Int, headers: [String: String]), TransportFailure>
 }
 
+/// Lets a batch pace its requests: every attempt enters before it is sent
+/// and leaves with what the server answered (nil status: no answer).
+public protocol AttemptGate: AnyObject {
+    func enter(tokens: Int) -> Int
+    func leave(ticket: Int, status: Int?, headers: [String: String])
+}
+
 /// Sends a turn's request and brings back a validated reply: retries with
 /// backoff, falls back to json-schema when the server ignores the forced
 /// tool, and streams the reply text as it arrives.
@@ -47,6 +54,8 @@ public struct ChatClient {
     public var onText: ([UInt8]) -> Void = { _ in }
     /// Receives one line per attempt for `--verbose`.
     public var log: ((String) -> Void)?
+    /// Paces attempts across a batch's workers (rate caps, adaptive concurrency).
+    public var gate: (any AttemptGate)?
 
     public init(policy: RetryPolicy = RetryPolicy(), stream: Bool = false, maxResponseBytes: Int = 8 << 20) {
         self.policy = policy
@@ -93,6 +102,13 @@ public struct ChatClient {
         }
     }
 
+    /// What a request may cost against a tokens-per-minute cap before the
+    /// server says: about four bytes a token in, plus the most it may write.
+    static func estimatedTokens(_ body: JSONObject, bytes: Int) -> Int {
+        let out = body["max_completion_tokens"]?.intValue ?? body["max_tokens"]?.intValue ?? 256
+        return bytes / 4 + out
+    }
+
     /// One POST and what it came to.
     func exchange(_ body: JSONObject, transport: some ChatTransport) -> Verdict {
         var collected: [UInt8] = []
@@ -102,9 +118,11 @@ public struct ChatClient {
         var assembler = StreamAssembler()
         var streamError: StageError?
         var shownText = false
+        let bytes = JSONWriter.bytes(.object(body))
+        let ticket = gate?.enter(tokens: Self.estimatedTokens(body, bytes: bytes.count))
         let started = Clock.monotonicMilliseconds()
 
-        let result = transport.post(body: JSONWriter.bytes(.object(body))) { status, bytes in
+        let result = transport.post(body: bytes) { status, bytes in
             received += bytes.count
             if received > maxResponseBytes {
                 tooLarge = true
@@ -130,6 +148,12 @@ public struct ChatClient {
         }
         if shownText { onText([0x0A]) }
         let elapsed = Int(Clock.monotonicMilliseconds() - started)
+        if let ticket {
+            switch result {
+            case .success(let answer): gate?.leave(ticket: ticket, status: answer.status, headers: answer.headers)
+            case .failure: gate?.leave(ticket: ticket, status: nil, headers: [:])
+            }
+        }
 
         if tooLarge {
             return .failure(StageError(.replyTooLarge, "server's answer is over the \(maxResponseBytes)-byte limit"))

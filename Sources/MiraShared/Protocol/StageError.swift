@@ -63,6 +63,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case invalidReply = "invalid_reply"
     /// The database failed.
     case storeFailed = "store_failed"
+    /// `mira-llm --from-batch`: the Batch API output holds no answer for this turn.
+    case notInBatch = "not_in_batch"
 
     public var exitStatus: ExitStatus {
         switch self {
@@ -70,7 +72,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
             .invalidPersona, .noInput, .noRequest, .noReply:
             .badInput
         case .unreachable: .unavailable
-        case .timeout, .gaveUp: .gaveUp
+        case .timeout, .gaveUp, .notInBatch: .gaveUp
         case .rejectedKey, .insufficientQuota: .rejected
         case .badRequest, .badResponse, .replyTooLarge, .invalidReply: .badReply
         case .storeFailed: .ioError

@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The OpenAI Batch API's files: the input file `--emit-batch` writes, and
+/// the output file `--from-batch` merges back by custom_id (the turn id).
+public enum BatchRequestLine {
+    public static let url = "/v1/chat/completions"
+
+    public static func make(customID: String, body: JSONObject) -> [UInt8] {
+        JSONWriter.bytes(["custom_id": .string(customID), "method": "POST", "url": .string(url), "body": .object(body)])
+    }
+}
+
+/// A Batch API output file, indexed by custom_id. Only each line's place is
+/// kept in memory; a line is read again when its turn comes, so a 200 MB
+/// file costs a few megabytes.
+public final class BatchOutputFile: @unchecked Sendable {
+    let fd: Int32
+    var places: [String: (offset: Int, length: Int)] = [:]
+    /// Lines that were not answers (not JSON, no custom_id) and repeated ids.
+    public private(set) var unreadable = 0
+    public private(set) var duplicates = 0
+
+    public var count: Int { places.count }
+
+    /// Indexes the file at `path`; nil when it cannot be opened.
+    public init?(path: String) {
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        var reader = LineReader(fd: fd)
+        var offset = 0
+        while let item = reader.next() {
+            switch item {
+            case .tooLong(let length):
+                offset += length + 1
+                unreadable += 1
+            case .line(let bytes):
+                defer { offset += bytes.count + 1 }
+                if bytes.isBlankLine { continue }
+                guard let json = try? JSONParser.parse(bytes), let id = json["custom_id"]?.stringValue else {
+                    unreadable += 1
+                    continue
+                }
+                // The first answer for an id wins; Batch API files hold one per id.
+                if places[id] != nil { duplicates += 1; continue }
+                places[id] = (offset, bytes.count)
+            }
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// The answer for `turn`, validated against the request that asked it.
+    public func completion(for turn: String, request: JSONObject) throws(StageError) -> Completion {
+        guard let place = places[turn] else {
+            throw StageError(.notInBatch, "the batch output has no answer for turn \(Identifiers.quoted(turn))")
+        }
+        var bytes = [UInt8](repeating: 0, count: place.length)
+        let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, place.length, off_t(place.offset)) }
+        guard n == place.length, let line = try? JSONParser.parse(bytes) else {
+            throw StageError(.badResponse, "cannot read the batch output's answer for turn \(Identifiers.quoted(turn))")
+        }
+        return try Self.completion(line: line, request: request)
+    }
+
+    /// Reads one output line: `{custom_id, response: {status_code, body} | null, error: {code, message} | null}`.
+    public static func completion(line: JSON, request: JSONObject) throws(StageError) -> Completion {
+        if let error = line["error"], !error.isNull {
+            let code = error["code"]?.stringValue ?? "error"
+            let message = error["message"]?.stringValue ?? ""
+            throw StageError(.gaveUp, "the batch request failed (\(code)): \(CompletionReader.clip(message))")
+        }
+        guard let response = line["response"]?.objectValue,
+            let status = response["status_code"]?.intValue, let body = response["body"]
+        else {
+            throw StageError(.badResponse, "the batch output line has neither a response nor an error")
+        }
+        let verdict = (200..<300).contains(status)
+            ? CompletionReader.verdict(completion: body, request: request)
+            : CompletionReader.verdict(status: status, headers: [:], body: JSONWriter.bytes(body), now: 0)
+        switch verdict {
+        case .success(let completion):
+            return completion
+        case .ignoredTools(let content):
+            throw StageError(.invalidReply, "server answered plain text instead of a structured reply: \(CompletionReader.clip(content))")
+        case .failure(let error), .retryable(let error, _):
+            throw error
+        }
+    }
+}

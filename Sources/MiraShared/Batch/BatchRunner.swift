@@ -1,0 +1,213 @@
+/// One input line of a batch, numbered in reading order.
+public struct BatchItem: Sendable {
+    public var sequence: Int
+    public var lineNumber: Int
+    public var content: LineReader.Item
+}
+
+/// What a worker made of one line: the output line (nil writes nothing) and
+/// what to count it as.
+public struct TurnOutcome: Sendable {
+    public enum Kind: Equatable, Sendable {
+        case answered
+        /// Answered from the reply cache, without a request.
+        case cached
+        /// Already answered in the --resume file: nothing written.
+        case resumed
+        /// The record failed in an earlier stage and passed through.
+        case passedThrough
+        case failed(ErrorCode)
+    }
+
+    public var kind: Kind
+    public var line: [UInt8]?
+    public var tokensIn = 0
+    public var tokensOut = 0
+
+    public init(kind: Kind, line: [UInt8]?, tokensIn: Int = 0, tokensOut: Int = 0) {
+        self.kind = kind
+        self.line = line
+        self.tokensIn = tokensIn
+        self.tokensOut = tokensOut
+    }
+}
+
+/// Counts for the progress line and the summary.
+public struct BatchTally: Equatable, Sendable {
+    public var read = 0
+    public var done = 0
+    public var answered = 0
+    public var cached = 0
+    public var resumed = 0
+    public var passedThrough = 0
+    public var failed = 0
+    public var failures: [String: Int] = [:]
+    public var tokensIn = 0
+    public var tokensOut = 0
+    /// The run stopped before the end of its input (--fail-fast, a signal, a closed output).
+    public var stoppedEarly = false
+    public var outputBroken = false
+    /// Stopped by `interrupt()` (a signal): whoever interrupted ends the process.
+    public var interrupted = false
+
+    public init() {}
+
+    mutating func add(_ outcome: TurnOutcome) {
+        done += 1
+        tokensIn += outcome.tokensIn
+        tokensOut += outcome.tokensOut
+        switch outcome.kind {
+        case .answered: answered += 1
+        case .cached: cached += 1
+        case .resumed: resumed += 1
+        case .passedThrough: passedThrough += 1
+        case .failed(let code):
+            failed += 1
+            failures[code.rawValue, default: 0] += 1
+        }
+    }
+}
+
+/// Runs a batch: one reader, up to `jobs` workers, and output in input order
+/// through a bounded reorder buffer (or as each result completes).
+///
+/// Memory stays flat: the reader waits while `window` lines are between
+/// reading and writing, so a slow line holds back at most that many results.
+public final class BatchRunner: @unchecked Sendable {
+    public struct Settings: Sendable {
+        public var jobs: Int
+        public var ordered: Bool
+        public var window: Int
+        public var failFast: Bool
+
+        public init(jobs: Int, ordered: Bool = true, window: Int? = nil, failFast: Bool = false) {
+            self.jobs = max(1, jobs)
+            self.ordered = ordered
+            self.window = max(window ?? 4 * jobs, jobs, 16)
+            self.failFast = failFast
+        }
+    }
+
+    public let settings: Settings
+    let writer: LineWriter
+    let monitor = Monitor()
+    // Everything below is guarded by `monitor`.
+    var queue: [BatchItem] = []
+    var queueHead = 0
+    var reorder = ReorderBuffer<[UInt8]>()
+    var readingDone = false
+    /// Set when the run stops: nothing more is taken or written.
+    var closed = false
+    var finished = false
+    var tally = BatchTally()
+
+    public init(settings: Settings, writer: LineWriter = .standardOutput) {
+        self.settings = settings
+        self.writer = writer
+    }
+
+    /// Reads every line, has workers made by `makeWorker` (one per thread)
+    /// turn each into an outcome, and writes the results. Returns the counts
+    /// when the input is done or the run stopped.
+    public func run(reader: inout LineReader, makeWorker: @escaping @Sendable (Int) -> (BatchItem) -> TurnOutcome) -> BatchTally {
+        for index in 0..<settings.jobs {
+            startThread { [self] in work(makeWorker(index)) }
+        }
+        var sequence = 0
+        while let content = reader.next() {
+            if case .line(let bytes) = content, bytes.isBlankLine { continue }
+            let item = BatchItem(sequence: sequence, lineNumber: reader.lineNumber, content: content)
+            sequence += 1
+            let open = monitor.locked { () -> Bool in
+                while !closed && isWindowFull { monitor.wait() }
+                guard !closed else { return false }
+                queue.append(item)
+                tally.read += 1
+                monitor.broadcast()
+                return true
+            }
+            if !open { break }
+        }
+        return monitor.locked {
+            readingDone = true
+            monitor.broadcast()
+            while !closed && tally.done < tally.read { monitor.wait() }
+            finished = true
+            return tally
+        }
+    }
+
+    /// Stops the run at once (Ctrl-C, SIGTERM): writes every result already
+    /// complete, whole, and returns the counts; nil when the run had ended.
+    public func interrupt() -> BatchTally? {
+        monitor.locked {
+            guard !finished && !closed else { return nil }
+            stop()
+            tally.interrupted = true
+            return tally
+        }
+    }
+
+    /// The counts so far, for the progress line.
+    public var snapshot: BatchTally { monitor.locked { tally } }
+
+    var isWindowFull: Bool {
+        let waiting = tally.read - (settings.ordered ? reorder.next : tally.done)
+        return waiting >= settings.window
+    }
+
+    func work(_ handle: (BatchItem) -> TurnOutcome) {
+        while let item = take() {
+            deliver(item.sequence, handle(item))
+        }
+    }
+
+    func take() -> BatchItem? {
+        monitor.locked {
+            while !closed && queueHead == queue.count && !readingDone { monitor.wait() }
+            guard !closed && queueHead < queue.count else { return nil }
+            let item = queue[queueHead]
+            queueHead += 1
+            // Drop the taken prefix now and then so the queue stays small.
+            if queueHead > 1024 && queueHead * 2 > queue.count {
+                queue.removeFirst(queueHead)
+                queueHead = 0
+            }
+            return item
+        }
+    }
+
+    func deliver(_ sequence: Int, _ outcome: TurnOutcome) {
+        monitor.locked {
+            guard !closed else { return }
+            tally.add(outcome)
+            if settings.ordered {
+                for line in reorder.add(sequence, outcome.line) where !write(line) { break }
+            } else if let line = outcome.line {
+                _ = write(line)
+            }
+            if settings.failFast, case .failed = outcome.kind { stop() }
+            monitor.broadcast()
+        }
+    }
+
+    /// Writes what is complete and closes the run; call holding the lock.
+    func stop() {
+        if settings.ordered {
+            for line in reorder.drain() where !write(line) { break }
+        }
+        closed = true
+        tally.stoppedEarly = true
+        monitor.broadcast()
+    }
+
+    /// Writes one line; a closed output stops the run. Call holding the lock.
+    func write(_ line: [UInt8]) -> Bool {
+        guard !closed else { return false }
+        if writer.writeLine(line) { return true }
+        tally.outputBroken = true
+        closed = true
+        tally.stoppedEarly = true
+        return false
+    }
+}

@@ -1,0 +1,154 @@
+/// A store of validated answers keyed by request, so an identical request
+/// is not paid for twice. Only answers that passed validation go in.
+public protocol ReplyCache: AnyObject, Sendable {
+    func answer(for key: String) -> JSONObject?
+    func keep(_ answer: JSONObject, for key: String)
+}
+
+/// Where a batch's replies come from.
+public enum AnswerSource {
+    /// The server, through this worker's own client and connection.
+    case server(ChatClient, makeTransport: () -> any ChatTransport)
+    /// A Batch API output file (`--from-batch`).
+    case batchOutput(BatchOutputFile)
+    /// No replies: each record becomes a Batch API input line (`--emit-batch`).
+    case emitBatch
+}
+
+/// What one mira-llm worker does to each line: read the record, skip it,
+/// answer it from the cache, or ask for its reply; and turn a failure into
+/// an error record. Each worker thread takes its own copy (and so its own
+/// connection); the parts they share (cache, gate, batch file) lock themselves.
+public struct TurnCaller: @unchecked Sendable {
+    public let stage: String
+    public var source: AnswerSource
+    /// `--model`: sent instead of the request's model.
+    public var model: String?
+    public var finished: FinishedTurns
+    public var cache: (any ReplyCache)?
+    /// Part of every cache key: the same request to another server is another answer.
+    public var cacheScope: String
+    /// Reports one failed line (line number, cause) on stderr.
+    public var report: (Int, String) -> Void
+    /// `--verbose`: one line per attempt, through `report`.
+    public var verbose = false
+    var transport: (any ChatTransport)?
+    /// Turn ids already written by --emit-batch: custom_id must be unique.
+    var emitted: Set<String> = []
+
+    public init(stage: String, source: AnswerSource, model: String? = nil, finished: FinishedTurns = FinishedTurns(),
+                cache: (any ReplyCache)? = nil, cacheScope: String = "", report: @escaping (Int, String) -> Void) {
+        self.stage = stage
+        self.source = source
+        self.model = model
+        self.finished = finished
+        self.cache = cache
+        self.cacheScope = cacheScope
+        self.report = report
+    }
+
+    public mutating func handle(_ item: BatchItem) -> TurnOutcome {
+        var record: Record
+        switch item.content {
+        case .tooLong(let bytes):
+            return failure(StageError(.lineTooLong, "line of \(bytes) bytes is over the \(LineReader.defaultMaxLine)-byte limit"), record: nil, line: item.lineNumber)
+        case .line(let bytes):
+            do {
+                record = try Record(line: bytes)
+            } catch {
+                return failure(error, record: nil, line: item.lineNumber)
+            }
+            if record.hasError {
+                if case .emitBatch = source {
+                    return failure(StageError(.badRecord, "not in the batch file: the turn failed in an earlier stage"), record: nil, line: item.lineNumber, quiet: true)
+                }
+                return TurnOutcome(kind: .passedThrough, line: bytes)
+            }
+        }
+        if finished.contains(record) { return TurnOutcome(kind: .resumed, line: nil) }
+        do {
+            return try answer(&record, line: item.lineNumber)
+        } catch {
+            return failure(error, record: record, line: item.lineNumber)
+        }
+    }
+
+    mutating func answer(_ record: inout Record, line: Int) throws(StageError) -> TurnOutcome {
+        guard var request = record.request else {
+            throw StageError(.noRequest, "record has no request (run it through mira-prompt first)")
+        }
+        if let model { request["model"] = .string(model) }
+
+        if case .emitBatch = source {
+            guard let turn = record.turn else { throw StageError(.badRecord, "record has no turn id to use as custom_id (run it through mira-prompt first)") }
+            guard emitted.insert(turn).inserted else { throw StageError(.badRecord, "turn id \(Identifiers.quoted(turn)) is already in the batch file (custom_id must be unique)") }
+            return TurnOutcome(kind: .answered, line: BatchRequestLine.make(customID: turn, body: request))
+        }
+
+        let key = cache.map { _ in cacheKey(request) }
+        if let key, let hit = cache?.answer(for: key), let reply = hit["reply"], !reply.isNull {
+            for member in hit { record.fields[member.key] = member.value }
+            record.fields["cached"] = true
+            return outcome(.cached, record)
+        }
+
+        let started = Clock.monotonicMilliseconds()
+        let completion: Completion
+        switch source {
+        case .server(var client, let makeTransport):
+            if verbose { client.log = { [report] in report(line, $0) } }
+            let transport = self.transport ?? makeTransport()
+            self.transport = transport
+            let (answer, sent) = try client.complete(request, transport: transport)
+            completion = answer
+            request = sent
+        case .batchOutput(let file):
+            guard let turn = record.turn else { throw StageError(.badRecord, "record has no turn id to find in the batch output") }
+            completion = try file.completion(for: turn, request: request)
+        case .emitBatch:
+            preconditionFailure("handled above")
+        }
+        record.request = request
+        record.setReply(completion.reply)
+        record.fields["usage"] = completion.usage
+        record.fields["model"] = completion.model.map { .string($0) } ?? request["model"]
+        record.fields["latency_ms"] = .int(Int(Clock.monotonicMilliseconds() - started))
+        if let key, let cache {
+            var answer = JSONObject()
+            for name in ["request", "reply", "usage", "model", "latency_ms"] { answer[name] = record.fields[name] }
+            cache.keep(answer, for: key)
+        }
+        return outcome(.answered, record)
+    }
+
+    /// The request as the cache sees it: stream flags make no other answer.
+    func cacheKey(_ request: JSONObject) -> String {
+        var body = request
+        body["stream"] = nil
+        body["stream_options"] = nil
+        var hash = SHA256()
+        hash.update(cacheScope.utf8)
+        hash.update([0x0A])
+        hash.update(JSONWriter.bytes(.object(body)))
+        return hash.hexDigest()
+    }
+
+    func outcome(_ kind: TurnOutcome.Kind, _ record: Record) -> TurnOutcome {
+        let usage = record.fields["usage"]
+        return TurnOutcome(kind: kind, line: record.line,
+                           tokensIn: usage?["prompt_tokens"]?.intValue ?? 0, tokensOut: usage?["completion_tokens"]?.intValue ?? 0)
+    }
+
+    func failure(_ error: StageError, record: Record?, line: Int, quiet: Bool = false) -> TurnOutcome {
+        report(line, error.message)
+        if quiet || isEmitting { return TurnOutcome(kind: .failed(error.code), line: nil) }
+        var failed = record ?? Record(failure: error, stage: stage)
+        failed.fail(error, stage: stage)
+        return TurnOutcome(kind: .failed(error.code), line: failed.line)
+    }
+
+    var isEmitting: Bool {
+        if case .emitBatch = source { return true }
+        return false
+    }
+}

@@ -1,0 +1,70 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import MiraShared
+
+/// `mira-llm --cache`: validated answers in SQLite, keyed by a hash of the
+/// server and the exact request. Shared by a batch's workers (one
+/// connection behind a lock) and safe for several processes (WAL, busy wait).
+public final class ReplyCacheStore: ReplyCache, @unchecked Sendable {
+    let db: Connection
+    let monitor = Monitor()
+    let lookup: Statement
+    let insert: Statement
+    /// Called once if writing to the cache fails; the run goes on uncached.
+    let onWriteFailure: (String) -> Void
+    var writeFailed = false
+
+    public init(path: String, onWriteFailure: @escaping (String) -> Void) throws(StageError) {
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            _ = Files.makeDirectories(String(path[..<slash]))
+        }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) }
+        do {
+            db = try Connection(path: path)
+            try db.execute("PRAGMA busy_timeout = 60000")
+            try db.execute("PRAGMA journal_mode = WAL")
+            // A cache may lose its last answers in a power cut: they are asked again.
+            try db.execute("PRAGMA synchronous = NORMAL")
+            try db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, answer TEXT NOT NULL, time TEXT NOT NULL) STRICT, WITHOUT ROWID")
+            lookup = try db.prepare("SELECT answer FROM answers WHERE key = ?")
+            insert = try db.prepare("INSERT OR REPLACE INTO answers (key, answer, time) VALUES (?, ?, ?)")
+        } catch {
+            throw StageError(.storeFailed, "cache \(path): \(error.message)")
+        }
+        self.onWriteFailure = onWriteFailure
+    }
+
+    /// `MIRA_CACHE`, else `cache.db` in Mira's data folder.
+    public static func location(environment: Environment = .process) -> String? {
+        if let path = environment["MIRA_CACHE"], !path.isEmpty { return path }
+        if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") { return data + "/mira/cache.db" }
+        guard let home = environment["HOME"] else { return nil }
+        return home + "/.local/share/mira/cache.db"
+    }
+
+    public func answer(for key: String) -> JSONObject? {
+        monitor.locked {
+            guard (try? lookup.bind([key])) != nil, (try? lookup.step()) == true, let text = lookup.text(0) else {
+                lookup.reset()
+                return nil
+            }
+            lookup.reset()
+            return (try? JSONParser.parse(Array(text.utf8)))?.objectValue
+        }
+    }
+
+    public func keep(_ answer: JSONObject, for key: String) {
+        monitor.locked {
+            do {
+                try insert.run([key, JSONWriter.string(.object(answer)), Clock.nowISO8601()])
+            } catch {
+                if !writeFailed { onWriteFailure("\(error)") }
+                writeFailed = true
+            }
+        }
+    }
+}
