@@ -66,7 +66,7 @@ struct MiraLLM: ParsableCommand {
         Interruptions.block()
 
         let settings = BatchRunner.Settings(jobs: emitBatch ? 1 : (jobs ?? (stream ? 1 : 4)), ordered: !unordered, failFast: failFast)
-        let runner = BatchRunner(settings: settings)
+        let runner = BatchRunner(settings: settings, reportWriter: { console.say($0) })
         let gate = ThrottleGate(Throttle(ceiling: settings.jobs, requestsPerMinute: rpm, tokensPerMinute: tpm))
         let caller = makeCaller(console: console, gate: gate)
         let total = console.showsProgress ? Files.linesAhead(fd: 0) : nil

@@ -18,7 +18,7 @@ import Testing
     @Test func aReplyThatStaysPlainTextIsAnInvalidReplyAndIsNotSaved() throws {
         let world = try World(behaviour: "plain-always")
         let llm = try world.sh("mira-store load s1 | mira-prompt hi | mira-llm > out.jsonl")
-        #expect(llm.status == 76)
+        #expect(llm.status == 1)  // mira-llm counts failed records; save names the cause
         #expect(llm.stderr.contains("mira-llm: line 1: "))
         let record = try #require(try world.sh("cat out.jsonl").records().first)
         #expect((record["error"] as? [String: Any])?["code"] as? String == "invalid_reply")
@@ -33,7 +33,7 @@ import Testing
     @Test func argumentsThatBreakTheSchemaAreRejectedOnTheClient() throws {
         let world = try World(behaviour: "bad-args")
         let result = try world.sh("mira-store load s1 | mira-prompt hi | mira-llm")
-        #expect(result.status == 76)
+        #expect(result.status == 1)
         #expect((try result.records().first?["error"] as? [String: Any])?["code"] as? String == "invalid_reply")
     }
 
@@ -48,7 +48,7 @@ import Testing
     @Test func serverErrorsAreRetriedUntilTheRetriesRunOut() throws {
         let world = try World(behaviour: "500-always")
         let result = try world.sh("mira-store load s1 | mira-prompt hi | mira-llm --retries 2")
-        #expect(result.status == 75)
+        #expect(result.status == 1)
         #expect(try world.requests().count == 3)
         let error = try #require(try result.records().first?["error"] as? [String: Any])
         #expect(error["code"] as? String == "gave_up")
@@ -59,40 +59,42 @@ import Testing
     @Test func aRejectedKeyIsNotRetriedAndTheKeyIsNeverShown() throws {
         let key = "sk-secret-0123456789abcdef"
         let world = try World(behaviour: "normal", apiKey: "sk-the-right-one")
-        let result = try world.sh("mira-store load s1 | mira-prompt hi | mira-llm --verbose | mira-store save s1; echo \"llm=${PIPESTATUS[2]}\"",
+        let result = try world.sh("mira-store load s1 | mira-prompt hi | mira-llm --verbose | mira-store save s1; echo \"llm=${PIPESTATUS[2]} save=${PIPESTATUS[3]}\"",
                                   extraEnvironment: ["OPENAI_API_KEY": key])
-        #expect(result.stdout.contains("llm=77"))
+        #expect(result.stdout.contains("llm=1 save=77"))
         #expect(try world.requests().count == 1)
         #expect(!result.stdout.contains(key) && !result.stderr.contains(key))
         let db = (try? Data(contentsOf: URL(fileURLWithPath: world.database))) ?? Data()
         #expect(!String(decoding: db, as: UTF8.self).contains(key))
     }
 
-    @Test func anUnreachableServerExitsWithItsOwnStatus() throws {
+    @Test func anUnreachableServerFailsTheTurnWithItsOwnCode() throws {
         let world = try World()
         let result = try world.sh("mira-prompt hi | mira-llm --retries 0 --base-url http://127.0.0.1:9/v1")
-        #expect(result.status == 69)
+        #expect(result.status == 1)
+        #expect((try result.records().first?["error"] as? [String: Any])?["code"] as? String == "unreachable")
         #expect(result.stderr.hasPrefix("mira-llm: line 1: cannot reach"))
     }
 
     @Test func aQuotaErrorIsNotRetried() throws {
         let world = try World(behaviour: "quota")
         let result = try world.sh("mira-prompt hi | mira-llm")
-        #expect(result.status == 77)
+        #expect(result.status == 1)
+        #expect((try result.records().first?["error"] as? [String: Any])?["code"] as? String == "insufficient_quota")
         #expect(try world.requests().count == 1)
     }
 
     @Test func aStalledServerTimesOut() throws {
         let world = try World(behaviour: "slow")
         let result = try world.sh("mira-prompt hi | mira-llm --timeout 0.5 --retries 0")
-        #expect(result.status == 75)
+        #expect(result.status == 1)
         #expect((try result.records().first?["error"] as? [String: Any])?["code"] as? String == "timeout")
     }
 
     @Test func aBodyThatIsNotJSONIsABadResponse() throws {
         let world = try World(behaviour: "not-json")
         let result = try world.sh("mira-prompt hi | mira-llm")
-        #expect(result.status == 76)
+        #expect(result.status == 1)
         #expect(result.stderr.contains("not JSON"))
     }
 

@@ -49,7 +49,8 @@ import Testing
         let https = "https://127.0.0.1:\(world.port)/v1"
 
         let refused = try world.sh("mira-prompt hi | mira-llm --retries 0 --base-url \(https)")
-        #expect(refused.status == 69)
+        #expect(refused.status == 1)
+        #expect((try refused.records().first?["error"] as? [String: Any])?["code"] as? String == "unreachable")
         #expect(refused.stderr.contains("TLS"), "\(refused.stderr)")
         #expect(try world.requests().isEmpty)
 

@@ -21,12 +21,16 @@ public struct TurnOutcome: Sendable {
 
     public var kind: Kind
     public var line: [UInt8]?
+    /// The stderr line for a failure, written with the output line so both
+    /// come in the same order.
+    public var report: String?
     public var tokensIn = 0
     public var tokensOut = 0
 
-    public init(kind: Kind, line: [UInt8]?, tokensIn: Int = 0, tokensOut: Int = 0) {
+    public init(kind: Kind, line: [UInt8]?, report: String? = nil, tokensIn: Int = 0, tokensOut: Int = 0) {
         self.kind = kind
         self.line = line
+        self.report = report
         self.tokensIn = tokensIn
         self.tokensOut = tokensOut
     }
@@ -88,22 +92,30 @@ public final class BatchRunner: @unchecked Sendable {
         }
     }
 
+    /// An output line and the failure report that goes with it.
+    struct Result {
+        var line: [UInt8]?
+        var report: String?
+    }
+
     public let settings: Settings
     let writer: LineWriter
+    let reportWriter: (String) -> Void
     let monitor = Monitor()
     // Everything below is guarded by `monitor`.
     var queue: [BatchItem] = []
     var queueHead = 0
-    var reorder = ReorderBuffer<[UInt8]>()
+    var reorder = ReorderBuffer<Result>()
     var readingDone = false
     /// Set when the run stops: nothing more is taken or written.
     var closed = false
     var finished = false
     var tally = BatchTally()
 
-    public init(settings: Settings, writer: LineWriter = .standardOutput) {
+    public init(settings: Settings, writer: LineWriter = .standardOutput, reportWriter: @escaping (String) -> Void) {
         self.settings = settings
         self.writer = writer
+        self.reportWriter = reportWriter
     }
 
     /// Reads every line, has workers made by `makeWorker` (one per thread)
@@ -181,10 +193,11 @@ public final class BatchRunner: @unchecked Sendable {
         monitor.locked {
             guard !closed else { return }
             tally.add(outcome)
+            let result = outcome.line == nil && outcome.report == nil ? nil : Result(line: outcome.line, report: outcome.report)
             if settings.ordered {
-                for line in reorder.add(sequence, outcome.line) where !write(line) { break }
-            } else if let line = outcome.line {
-                _ = write(line)
+                for result in reorder.add(sequence, result) where !write(result) { break }
+            } else if let result {
+                _ = write(result)
             }
             if settings.failFast, case .failed = outcome.kind { stop() }
             monitor.broadcast()
@@ -194,17 +207,18 @@ public final class BatchRunner: @unchecked Sendable {
     /// Writes what is complete and closes the run; call holding the lock.
     func stop() {
         if settings.ordered {
-            for line in reorder.drain() where !write(line) { break }
+            for result in reorder.drain() where !write(result) { break }
         }
         closed = true
         tally.stoppedEarly = true
         monitor.broadcast()
     }
 
-    /// Writes one line; a closed output stops the run. Call holding the lock.
-    func write(_ line: [UInt8]) -> Bool {
+    /// Writes one result; a closed output stops the run. Call holding the lock.
+    func write(_ result: Result) -> Bool {
         guard !closed else { return false }
-        if writer.writeLine(line) { return true }
+        if let report = result.report { reportWriter(report) }
+        guard let line = result.line, !writer.writeLine(line) else { return true }
         tally.outputBroken = true
         closed = true
         tally.stoppedEarly = true

@@ -28,7 +28,7 @@ public struct TurnCaller: @unchecked Sendable {
     public var cache: (any ReplyCache)?
     /// Part of every cache key: the same request to another server is another answer.
     public var cacheScope: String
-    /// Reports one failed line (line number, cause) on stderr.
+    /// Writes a `--verbose` line at once (line number, text).
     public var report: (Int, String) -> Void
     /// `--verbose`: one line per attempt, through `report`.
     public var verbose = false
@@ -60,7 +60,7 @@ public struct TurnCaller: @unchecked Sendable {
             }
             if record.hasError {
                 if case .emitBatch = source {
-                    return failure(StageError(.badRecord, "not in the batch file: the turn failed in an earlier stage"), record: nil, line: item.lineNumber, quiet: true)
+                    return failure(StageError(.badRecord, "not in the batch file: the turn failed in an earlier stage"), record: nil, line: item.lineNumber)
                 }
                 return TurnOutcome(kind: .passedThrough, line: bytes)
             }
@@ -139,12 +139,13 @@ public struct TurnCaller: @unchecked Sendable {
                            tokensIn: usage?["prompt_tokens"]?.intValue ?? 0, tokensOut: usage?["completion_tokens"]?.intValue ?? 0)
     }
 
-    func failure(_ error: StageError, record: Record?, line: Int, quiet: Bool = false) -> TurnOutcome {
-        report(line, error.message)
-        if quiet || isEmitting { return TurnOutcome(kind: .failed(error.code), line: nil) }
+    /// An error record for the output and its stderr line (`line N: cause`).
+    func failure(_ error: StageError, record: Record?, line: Int) -> TurnOutcome {
+        let message = "line \(line): \(error.message)"
+        if isEmitting { return TurnOutcome(kind: .failed(error.code), line: nil, report: message) }
         var failed = record ?? Record(failure: error, stage: stage)
         failed.fail(error, stage: stage)
-        return TurnOutcome(kind: .failed(error.code), line: failed.line)
+        return TurnOutcome(kind: .failed(error.code), line: failed.line, report: message)
     }
 
     var isEmitting: Bool {
