@@ -23,7 +23,7 @@ import Testing
         let batch = (1...30).map { #"{"session":"b","turn":"t\#($0)","input":"question \#($0)"}"# }.joined(separator: "\n") + "\n"
         #expect(try world.sh("mira-prompt > prepared.jsonl", stdin: batch).status == 0)
         let first = try world.sh("""
-            mira-llm < prepared.jsonl > first.jsonl & pid=$!
+            mira-llm -j 1 < prepared.jsonl > first.jsonl & pid=$!
             sleep 0.6; kill -\(signal) $pid; wait $pid; echo "status=$?"
             """)
         let firstLines = try world.sh("cat first.jsonl").stdout.split(separator: "\n", omittingEmptySubsequences: false)
@@ -31,7 +31,7 @@ import Testing
         let done = firstLines.filter { !$0.isEmpty }.count
         #expect(done > 0 && done < 30, "killed midway: \(done) of 30 done; \(first.stdout)")
 
-        let second = try world.sh("mira-llm --resume first.jsonl < prepared.jsonl > second.jsonl")
+        let second = try world.sh("mira-llm -j 1 --resume first.jsonl < prepared.jsonl > second.jsonl")
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stderr.contains("resuming: \(done) turns"))
         let all = try world.sh("cat first.jsonl second.jsonl").records()

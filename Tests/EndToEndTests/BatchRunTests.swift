@@ -1,0 +1,194 @@
+import Foundation
+import Testing
+
+/// mira-llm as a batch engine: many requests in flight, output in input
+/// order, resumable, polite under rate limits, and round trips through the
+/// OpenAI Batch API's files.
+@Suite struct BatchRunTests {
+    /// `count` prepared turns t1…tN in prepared.jsonl.
+    func prepare(_ world: World, count: Int) throws {
+        let batch = (1...count).map { #"{"turn":"t\#($0)","input":"question \#($0)"}"# }.joined(separator: "\n") + "\n"
+        let result = try world.sh("mira-prompt > prepared.jsonl", stdin: batch)
+        try #require(result.status == 0, "\(result.stderr)")
+    }
+
+    @Test func outputKeepsInputOrderUnderRandomLatencies() throws {
+        let world = try World(behaviour: "jitter:60")
+        try prepare(world, count: 150)
+        let result = try world.sh("mira-llm -j 16 < prepared.jsonl")
+        #expect(result.status == 0, "\(result.stderr)")
+        let records = try result.records()
+        #expect(records.compactMap { $0["turn"] as? String } == (1...150).map { "t\($0)" })
+        #expect(records.allSatisfy { $0["reply"] != nil })
+        // Each reply is the answer to its own question, not a neighbour's.
+        #expect(records.enumerated().allSatisfy { k, r in
+            ((r["reply"] as? [String: Any])?["output"] as? String)?.hasPrefix("echo: question \(k + 1) (") == true
+        })
+        #expect(result.stderr.contains("150 records in"), "\(result.stderr)")
+        #expect(try world.requests().count == 150)
+    }
+
+    @Test func unorderedOutputHoldsEveryTurnOnce() throws {
+        let world = try World(behaviour: "jitter:40")
+        try prepare(world, count: 80)
+        let result = try world.sh("mira-llm -j 16 --unordered < prepared.jsonl")
+        #expect(result.status == 0, "\(result.stderr)")
+        let turns = try result.records().compactMap { $0["turn"] as? String }
+        #expect(turns.count == 80 && Set(turns) == Set((1...80).map { "t\($0)" }))
+    }
+
+    @Test(arguments: ["TERM", "KILL"])
+    func aParallelRunKilledMidwayResumesWithNoTurnLostOrDoneTwice(_ signal: String) throws {
+        let world = try World(behaviour: "delay:50")
+        try prepare(world, count: 200)
+        let first = try world.sh("""
+            mira-llm -j 8 < prepared.jsonl > first.jsonl & pid=$!
+            sleep 0.5; kill -\(signal) $pid; wait $pid; echo "status=$?"
+            """)
+        #expect(first.stdout.contains(signal == "TERM" ? "status=143" : "status=137"), "\(first.stdout)")
+        if signal == "TERM" { #expect(first.stderr.contains("stopped by signal 15"), "\(first.stderr)") }
+        let firstText = try String(contentsOfFile: world.dir + "/first.jsonl", encoding: .utf8)
+        #expect(firstText.isEmpty || firstText.hasSuffix("\n"), "the output ends with a whole line")
+        let done = try world.sh("cat first.jsonl").records()
+        #expect(done.count > 0 && done.count < 200, "killed midway: \(done.count) of 200")
+
+        let second = try world.sh("mira-llm -j 8 --resume first.jsonl < prepared.jsonl > second.jsonl")
+        #expect(second.status == 0, "\(second.stderr)")
+        let all = try world.sh("cat first.jsonl second.jsonl").records()
+        let turns = all.compactMap { $0["turn"] as? String }
+        #expect(turns.count == 200, "every turn once")
+        #expect(Set(turns) == Set((1...200).map { "t\($0)" }))
+        #expect(all.allSatisfy { $0["reply"] != nil })
+        // At most the eight requests in flight at the kill were asked twice.
+        #expect((200...208).contains(try world.requests().count))
+    }
+
+    @Test func rateLimitsHalveTheConcurrencyAndEveryTurnGetsThrough() throws {
+        // The server takes three requests at once and answers 429 beyond that.
+        let world = try World(behaviour: "limit:3")
+        try prepare(world, count: 120)
+        let result = try world.sh("mira-llm -j 24 < prepared.jsonl")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try result.records().count == 120)
+        #expect(try result.records().allSatisfy { $0["reply"] != nil })
+        #expect(result.stderr.contains("backed off"), "\(result.stderr)")
+        let script = "import sys,urllib.request;print(urllib.request.urlopen(sys.argv[1]).read().decode())"
+        let stats = try world.sh("python3 -c \(shellQuote(script)) http://127.0.0.1:\(world.port)/stats")
+        let numbers = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Int] ?? [:]
+        #expect(numbers["served"] == 120)
+        // Backing off keeps the 429s to a fraction of the requests; without it
+        // 21 of every 24 would be refused again and again until retries ran out.
+        #expect((1..<60).contains(numbers["rejected"] ?? 0), "\(numbers)")
+    }
+
+    @Test func failedLinesBecomeErrorRecordsAndTheStatusCountsThem() throws {
+        let world = try World()
+        try prepare(world, count: 10)
+        let result = try world.sh("(head -3 prepared.jsonl; echo 'not json'; echo '{\"turn\":\"x\"}'; echo '[1]'; tail -4 prepared.jsonl) | mira-llm -j 4")
+        #expect(result.status == 3)
+        let records = try result.records()
+        #expect(records.count == 10)
+        #expect(records[3...5].map { ($0["error"] as? [String: Any])?["code"] as? String } == ["bad_json", "no_request", "bad_record"])
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 4, "\(result.stderr)")
+        #expect(lines[0].hasPrefix("mira-llm: line 4: ") && lines[1].hasPrefix("mira-llm: line 5: ") && lines[2].hasPrefix("mira-llm: line 6: "))
+        #expect(lines[3].contains("10 records") && lines[3].contains("3 failed (bad_json 1, bad_record 1, no_request 1)"))
+    }
+
+    @Test func failFastStopsAtTheFirstFailure() throws {
+        let world = try World(behaviour: "delay:20")
+        try prepare(world, count: 300)
+        let result = try world.sh("(head -5 prepared.jsonl; echo 'not json'; tail -n +6 prepared.jsonl) | mira-llm -j 4 --fail-fast > out.jsonl")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("mira-llm: line 6: not JSON"))
+        let records = try world.sh("cat out.jsonl").records()
+        #expect(records.count < 40, "stopped soon after the failure: \(records.count)")
+        #expect(records.contains { ($0["error"] as? [String: Any])?["code"] as? String == "bad_json" })
+        #expect(try world.requests().count < 40)
+    }
+
+    @Test func theCacheAnswersARerunWithoutTheServerAndNeverKeepsErrors() throws {
+        let world = try World(behaviour: "500-always")
+        try prepare(world, count: 12)
+        let failed = try world.sh("mira-llm --retries 0 --cache-file cache.db < prepared.jsonl")
+        #expect(failed.status == 12)
+        try world.setBehaviour("normal")
+        let before = try world.requests().count
+
+        let first = try world.sh("mira-llm --cache-file cache.db < prepared.jsonl > first.jsonl")
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try world.requests().count == before + 12, "failures were not cached: all 12 asked again")
+        let second = try world.sh("mira-llm --cache-file cache.db < prepared.jsonl > second.jsonl")
+        #expect(second.status == 0)
+        #expect(try world.requests().count == before + 12, "the rerun asked the server nothing")
+        #expect(second.stderr.contains("12 from cache"), "\(second.stderr)")
+        let a = try world.sh("cat first.jsonl").records(), b = try world.sh("cat second.jsonl").records()
+        #expect(b.allSatisfy { $0["cached"] as? Bool == true })
+        #expect(zip(a, b).allSatisfy { NSDictionary(dictionary: $0["reply"] as! [String: Any]).isEqual(to: $1["reply"] as! [String: Any]) })
+        #expect(try world.sh("stat -c %a cache.db").stdout == "600\n")
+    }
+
+    @Test func aBatchAPIRoundTripMergesShuffledAnswersByCustomID() throws {
+        let world = try World()
+        try prepare(world, count: 40)
+        let emitted = try world.sh("mira-llm --emit-batch < prepared.jsonl > batch-input.jsonl")
+        #expect(emitted.status == 0, "\(emitted.stderr)")
+        #expect(try world.requests().isEmpty, "--emit-batch calls nothing")
+        let input = try world.sh("cat batch-input.jsonl").records()
+        #expect(input.count == 40)
+        #expect(input.map { $0["custom_id"] as? String } == (1...40).map { "t\($0)" })
+        #expect(input.allSatisfy { $0["method"] as? String == "POST" && $0["url"] as? String == "/v1/chat/completions" && $0["body"] is [String: Any] })
+
+        // Play the Batch API: answer each request, shuffle, lose one, fail one.
+        let script = #"""
+            import json, random, sys
+            random.seed(7)
+            out = []
+            for line in open("batch-input.jsonl"):
+                req = json.loads(line)
+                cid = req["custom_id"]
+                if cid == "t13":
+                    continue
+                if cid == "t21":
+                    out.append({"id": "b21", "custom_id": cid, "response": None, "error": {"code": "batch_expired", "message": "ran out of time"}})
+                    continue
+                args = json.dumps({"output": "answer for " + cid, "persona": "default", "mood": "calm"})
+                body = {"id": "c", "object": "chat.completion", "model": req["body"]["model"],
+                        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": None,
+                                     "tool_calls": [{"id": "call", "type": "function", "function": {"name": "format_response", "arguments": args}}]}}],
+                        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
+                out.append({"id": "b", "custom_id": cid, "response": {"status_code": 200, "request_id": "r", "body": body}, "error": None})
+            random.shuffle(out)
+            with open("batch-output.jsonl", "w") as f:
+                for o in out:
+                    f.write(json.dumps(o) + "\n")
+            """#
+        #expect(try world.sh("python3 -c \(shellQuote(script))").status == 0)
+
+        let merged = try world.sh("mira-llm --from-batch batch-output.jsonl < prepared.jsonl")
+        #expect(merged.status == 2, "\(merged.stderr)")
+        #expect(try world.requests().isEmpty, "--from-batch calls nothing")
+        let records = try merged.records()
+        #expect(records.map { $0["turn"] as? String } == (1...40).map { "t\($0)" })
+        for (k, record) in records.enumerated() {
+            let turn = "t\(k + 1)"
+            let code = (record["error"] as? [String: Any])?["code"] as? String
+            switch turn {
+            case "t13": #expect(code == "not_in_batch")
+            case "t21": #expect(code == "gave_up")
+            default: #expect((record["reply"] as? [String: Any])?["output"] as? String == "answer for \(turn)")
+            }
+        }
+        // The merged turns save like any other.
+        let saved = try world.sh("mira-llm --from-batch batch-output.jsonl < prepared.jsonl | grep -v '\"error\"' | sed 's/^{/{\"session\":\"b\",/' | mira-store save b --format json > /dev/null")
+        #expect(saved.status == 0, "\(saved.stderr)")
+        #expect(try world.exported("b").count == 76)
+    }
+
+    @Test func streamingWantsOneJobAtATime() throws {
+        let world = try World()
+        let result = try world.sh("mira-prompt hi | mira-llm --stream -j 4")
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("--stream"))
+    }
+}
