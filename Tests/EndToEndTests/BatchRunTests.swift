@@ -185,6 +185,25 @@ import Testing
         #expect(try world.exported("b").count == 76)
     }
 
+    @Test func aTerminalSeesProgressAndEveryRunEndsWithASummary() throws {
+        let world = try World(behaviour: "delay:30")
+        try prepare(world, count: 60)
+        // `script` gives mira-llm a terminal for stderr; stdout still goes to a file.
+        let shown = try world.sh("script -qec 'mira-llm -j 2 < prepared.jsonl > out.jsonl' /dev/null")
+        #expect(shown.status == 0, "\(shown.stdout)")
+        #expect(shown.stdout.contains("\r\u{1B}[Kmira-llm: "), "redrawn in place")
+        #expect(shown.stdout.contains("/60 · "), "done/total: \(shown.stdout)")
+        #expect(shown.stdout.contains("ETA"))
+        #expect(shown.stdout.contains("60 records in"))
+        #expect(try world.sh("cat out.jsonl").records().count == 60)
+
+        let piped = try world.sh("mira-llm -j 2 < prepared.jsonl > out.jsonl")
+        #expect(!piped.stderr.contains("\u{1B}"), "no progress when stderr is not a terminal")
+        #expect(piped.stderr.split(separator: "\n").count == 1 && piped.stderr.contains("60 records in"))
+        let quiet = try world.sh("mira-llm -j 2 --quiet < prepared.jsonl > out.jsonl")
+        #expect(quiet.stderr.isEmpty)
+    }
+
     @Test func streamingWantsOneJobAtATime() throws {
         let world = try World()
         let result = try world.sh("mira-prompt hi | mira-llm --stream -j 4")
