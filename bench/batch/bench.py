@@ -72,7 +72,12 @@ def measure(cmd, stdin_path, stdout_path, stderr_path, env):
     with open(stdin_path, "rb") as fin, open(stdout_path, "wb") as fout, open(stderr_path, "wb") as ferr:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdin=fin, stdout=fout, stderr=ferr, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:   # interrupted: take the client down with us
+            proc.kill()
+            proc.wait()
+            raise
         wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_kib": usage.ru_maxrss,
@@ -172,7 +177,10 @@ def main():
                                     f"{m['errors']} failed, ordered={m['ordered']}, answered={m['answered']}")
                     sys.stderr.write(open(err, errors="replace").read()[-2000:])
                 if name == "python":
-                    m["inner"] = json.loads(open(err).read().strip().splitlines()[-1])
+                    try:
+                        m["inner"] = json.loads(open(err).read().strip().splitlines()[-1])
+                    except (ValueError, IndexError):
+                        pass
         server.stop()
 
         # --- 2. the big input, answers at once -------------------------------
