@@ -9,7 +9,7 @@ struct MiraEval: ParsableCommand {
         abstract: "Score result records and report pass rate, personas, moods, latency and cost.",
         discussion: """
             Reads mira-llm's output (JSON Lines) from the files given, else stdin:
-              mira-prompt --replay < transcripts.jsonl | mira-llm | mira-eval --min-pass-rate 0.9
+              mira-prompt --replay < t.jsonl | mira-llm | mira-eval --min-pass-rate 0.9
 
             A record passes when it has no error and every check that applies passes:
               no_reply, invalid_reply, empty_output, unknown_persona (not in the request's
@@ -64,11 +64,9 @@ struct MiraEval: ParsableCommand {
         }
         let options = ReportOptions(topMoods: topMoods, prices: prices, minPassRate: minPassRate?.value)
         let results = evaluator.report
-        if !annotate && !evaluator.outputBroken {
-            let text = json ? JSONWriter.string(results.json(options)) + "\n" : markdown ? results.markdown(options) : results.text(options)
-            if !LineWriter.standardOutput.write(Array(text.utf8)) { fatal(stage: Self.stage, "cannot write to standard output", status: .ioError) }
+        if evaluator.outputBroken || !annotate && !LineWriter.standardOutput.write(Array(rendered(results, options).utf8)) {
+            fatal(stage: Self.stage, "cannot write to standard output", status: .ioError)
         }
-        if evaluator.outputBroken { fatal(stage: Self.stage, "cannot write to standard output", status: .ioError) }
         if let gate = minPassRate, !results.meetsGate(gate.value) {
             let rate = results.passRate.map(DecimalText.percent) ?? "nothing (no records)"
             report(stage: Self.stage, line: nil, "pass rate \(rate) is below the minimum \(DecimalText.percent(gate.value))")
@@ -78,6 +76,11 @@ struct MiraEval: ParsableCommand {
     }
 
     static let stage = Evaluator.stage
+
+    func rendered(_ report: EvalReport, _ options: ReportOptions) -> String {
+        if json { return JSONWriter.string(report.json(options)) + "\n" }
+        return markdown ? report.markdown(options) : report.text(options)
+    }
 
     var prices: Prices? {
         priceIn == nil && priceOut == nil ? nil : Prices(input: priceIn ?? 0, output: priceOut ?? 0)
