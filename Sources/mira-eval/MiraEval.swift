@@ -63,7 +63,7 @@ struct MiraEval: ParsableCommand {
             evaluator.read(&reader, source: inputs.count > 1 ? path : nil)
         }
         let options = ReportOptions(topMoods: topMoods, prices: prices, minPassRate: minPassRate?.value)
-        let results = evaluator.report
+        let results = evaluator.results
         if evaluator.outputBroken || !annotate && !LineWriter.standardOutput.write(Array(rendered(results, options).utf8)) {
             fatal(stage: Self.stage, "cannot write to standard output", status: .ioError)
         }

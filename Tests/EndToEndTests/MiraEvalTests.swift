@@ -56,6 +56,20 @@ import Testing
         #expect(try world.sh("mira-eval --min-pass-rate 0.9 < /dev/null > /dev/null").status == 1)
     }
 
+    @Test func everyHostileLineIsAFailedRecordWithOneStderrLine() throws {
+        let world = try World()
+        let count = Int(try world.sh("python3 \(shellQuote(packageRoot + "/Tests/Support/hostile_corpus.py")) bad.jsonl").stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines))!
+        let result = try world.sh("mira-eval --annotate < bad.jsonl")
+        #expect(result.status == 65)
+        let errors = result.stderr.split(separator: "\n")
+        #expect(errors.count == count)
+        for (k, line) in errors.enumerated() { #expect(line.hasPrefix("mira-eval: line \(k + 1): "), "\(line)") }
+        let records = try result.records()
+        #expect(records.count == count)
+        #expect(records.allSatisfy { ($0["eval"] as? [String: Any])?["pass"] as? Bool == false })
+    }
+
     @Test func usageErrorsAndMissingFilesHaveTheirStatuses() throws {
         let world = try World()
         #expect(try world.sh("mira-eval --json --markdown < /dev/null").status == 64)

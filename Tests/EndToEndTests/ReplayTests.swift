@@ -82,6 +82,20 @@ import Testing
         #expect(result.stderr.contains("mira-prompt: line 2: not JSON"))
     }
 
+    @Test func everyHostileLineGetsOneErrorRecordAndOneStderrLine() throws {
+        let world = try World()
+        let count = Int(try world.sh("python3 \(shellQuote(packageRoot + "/Tests/Support/hostile_corpus.py")) bad.jsonl").stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines))!
+        let result = try world.sh("mira-prompt --replay < bad.jsonl")
+        #expect(result.status == 65)
+        let errors = result.stderr.split(separator: "\n")
+        #expect(errors.count == count)
+        for (k, line) in errors.enumerated() { #expect(line.hasPrefix("mira-prompt: line \(k + 1): "), "\(line)") }
+        let records = try result.records()
+        #expect(records.count == count)
+        #expect(records.allSatisfy { ($0["error"] as? [String: Any])?["stage"] as? String == "mira-prompt" })
+    }
+
     @Test func replayWithAMessageArgumentIsAUsageError() throws {
         let world = try World()
         let result = try world.sh("mira-prompt --replay hi", stdin: Self.transcripts)

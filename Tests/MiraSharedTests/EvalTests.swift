@@ -126,7 +126,7 @@ import Testing
         var reader = LineReader(fd: fd)
         var evaluator = Evaluator(settings: EvalSettings(), annotate: annotate)
         evaluator.read(&reader, writer: output.writer)
-        return (evaluator.report, output.collect(), evaluator.unreadableLines)
+        return (evaluator.results, output.collect(), evaluator.unreadableLines)
     }
 
     @Test func passRateCountsUnreadableLinesAsFailedRecords() throws {

@@ -6,7 +6,7 @@ public struct Evaluator {
 
     public var settings: EvalSettings
     public var annotate: Bool
-    public private(set) var report = EvalReport()
+    public private(set) var results = EvalReport()
     /// Lines that were not records (not JSON, not an object, a bad field, too long).
     public private(set) var unreadableLines = 0
     public private(set) var outputBroken = false
@@ -28,7 +28,7 @@ public struct Evaluator {
                 do {
                     var record = try Record(line: bytes)
                     let score = Score(record: record, settings: settings)
-                    report.add(score)
+                    results.add(score)
                     if annotate {
                         record.fields["eval"] = score.json
                         write(record, writer)
@@ -43,9 +43,9 @@ public struct Evaluator {
     /// A line that is not a record counts as a failed one, under its code.
     mutating func unreadable(_ error: StageError, line: Int, source: String?, writer: LineWriter) {
         unreadableLines += 1
-        MiraShared.report(stage: source.map { "\(Self.stage): \($0)" } ?? Self.stage, line: line, error.message)
+        report(stage: source.map { "\(Self.stage): \($0)" } ?? Self.stage, line: line, error.message)
         let score = Score(unreadable: error)
-        report.add(score)
+        results.add(score)
         guard annotate else { return }
         var record = Record(failure: error, stage: Self.stage)
         record.fields["eval"] = score.json
