@@ -99,8 +99,8 @@ public struct Transcript: Equatable, Sendable {
         }
     }
 
-    /// What the k-th user message (counting from 0) at `index` is expected to
-    /// do: its own expect, else the transcript's.
+    /// The expect for a user message (`userIndex` counts user messages from 0,
+    /// `messageIndex` all messages): its own, else the transcript's.
     func expectation(userIndex: Int, messageIndex: Int) -> JSON? {
         if let own = messageExpects[messageIndex], !own.isNull { return own }
         switch expect {
