@@ -2,7 +2,7 @@
 PREFIX ?= /usr/local
 MESSAGE ?= rough day, my boss yelled at me
 SESSION ?= demo
-BINARIES := mira-store mira-prompt mira-llm
+BINARIES := mira-store mira-prompt mira-llm mira-eval
 RELEASE_FLAGS := -c release --static-swift-stdlib
 
 .PHONY: all deps build release test fuzz reliability bench bench-smoke install uninstall chat demo server-build server-start server-stop server-status clean

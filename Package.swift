@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "mira-store", targets: ["mira-store"]),
         .executable(name: "mira-prompt", targets: ["mira-prompt"]),
         .executable(name: "mira-llm", targets: ["mira-llm"]),
+        .executable(name: "mira-eval", targets: ["mira-eval"]),
         .library(name: "MiraShared", targets: ["MiraShared"]),
     ],
     dependencies: [
@@ -44,6 +45,13 @@ let package = Package(
             name: "mira-llm",
             dependencies: [
                 "MiraShared", "MiraHTTP", "MiraStoreKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        // Scores results offline: needs neither the store nor the network.
+        .executableTarget(
+            name: "mira-eval",
+            dependencies: [
+                "MiraShared",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -12,6 +12,12 @@ struct MiraPrompt: ParsableCommand {
             Reads records from stdin (when stdin is a terminal: starts a fresh record).
             The message comes from the argument, else --message-file, else the record's
             own input, else one line typed at the terminal.
+
+            --replay reads transcripts instead of records and writes one turn record per
+            user message, with the history before it and the id "<transcript id>:<k>":
+              mira-prompt --replay < transcripts.jsonl | mira-llm -j 32 > results.jsonl
+            A transcript is {"id", "messages": [...], "expect"?, ...} on one line, or the
+            lines of mira-store export (one session is one transcript).
             """)
 
     @Argument(help: "The user's message for this turn.") var message: String?
@@ -25,12 +31,16 @@ struct MiraPrompt: ParsableCommand {
     @Option(help: "How to enforce the reply shape: tools (a forced function call) or json-schema (default: $MIRA_STRUCTURED, else tools).")
     var structured: StructuredMode?
     @Flag(help: "List the overlays (built-in and from the personas folder) and exit.") var listPersonas = false
+    @Flag(help: "Read transcripts from stdin and write a turn record for each of their user messages.") var replay = false
 
     static let stage = "mira-prompt"
 
     func validate() throws {
         if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be 1 or more") }
         if let maxReplyChars, maxReplyChars < 1 { throw ValidationError("--max-reply-chars must be 1 or more") }
+        if replay && (message != nil || messageFile != nil) {
+            throw ValidationError("--replay takes its messages from the transcripts on stdin, not from an argument or --message-file")
+        }
     }
 
     func run() throws {
@@ -48,6 +58,8 @@ struct MiraPrompt: ParsableCommand {
                 structured: try structured ?? Self.structuredMode(environment),
                 maxReplyCharacters: try maxReplyChars ?? Self.positive(environment, "MIRA_MAX_REPLY_CHARS")))
         if let persona { preparer.forcedPersona = try checked(persona, in: registry) }
+
+        if replay { return try replayTranscripts(preparer) }
 
         let fixedMessage = try message ?? messageFile.map(readMessageFile)
         var stage = Stage(name: Self.stage)
@@ -76,6 +88,14 @@ struct MiraPrompt: ParsableCommand {
             LineWriter.standardOutput.writeLine(record.line)
         }
         if stage.status != .ok { throw ExitCode(stage.status.rawValue) }
+    }
+
+    /// Every user message of every transcript on stdin becomes a turn.
+    func replayTranscripts(_ preparer: TurnPreparer) throws {
+        var replay = TranscriptReplay(preparer: preparer, stageName: Self.stage)
+        var reader = LineReader()
+        replay.run(reader: &reader)
+        if replay.status != .ok { throw ExitCode(replay.status.rawValue) }
     }
 
     /// A positive whole number from the environment, when set.

@@ -45,6 +45,12 @@ public enum Files {
         }
     }
 
+    /// A descriptor to read `path` from, or nil when it cannot be opened.
+    public static func openForReading(_ path: String) -> Int32? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        return fd >= 0 ? fd : nil
+    }
+
     /// Makes a folder and its parents, owner-only where it creates them.
     public static func makeDirectories(_ path: String) -> Bool {
         var built = path.hasPrefix("/") ? "" : "."

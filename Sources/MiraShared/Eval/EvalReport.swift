@@ -1,0 +1,123 @@
+/// USD per million tokens, for the cost line.
+public struct Prices: Equatable, Sendable {
+    public var input: Double
+    public var output: Double
+
+    public init(input: Double, output: Double) {
+        self.input = input
+        self.output = output
+    }
+}
+
+/// The numbers of a whole run, added up one score at a time so the records
+/// themselves are never held (latencies are: one integer each).
+public struct EvalReport: Sendable {
+    public private(set) var total = 0
+    public private(set) var passed = 0
+    public private(set) var errorsByCode: [String: Int] = [:]
+    /// Failures other than `error` (those are counted by code).
+    public private(set) var failuresByCheck: [String: Int] = [:]
+    public private(set) var personas: [String: Int] = [:]
+    public private(set) var moods: [String: Int] = [:]
+    /// Expected persona → actual persona → count.
+    public private(set) var confusion: [String: [String: Int]] = [:]
+    var latencies: [Int] = []
+    public private(set) var cachedRecords = 0
+    /// Cached records that had a latency and were left out of the percentiles.
+    public private(set) var cachedLatenciesLeftOut = 0
+    public private(set) var promptTokens = 0
+    public private(set) var completionTokens = 0
+    public private(set) var billedPromptTokens = 0
+    public private(set) var billedCompletionTokens = 0
+    /// Records that were not from the cache: what the cost covers.
+    public private(set) var billedRecords = 0
+
+    /// The column for a turn with no reply persona.
+    public static let noPersona = "(none)"
+
+    public init() {}
+
+    public mutating func add(_ score: Score) {
+        total += 1
+        if score.passed { passed += 1 }
+        if let code = score.errorCode { errorsByCode[code, default: 0] += 1 }
+        for check in score.failed where check != .error { failuresByCheck[check.rawValue, default: 0] += 1 }
+        if score.errorCode == nil {
+            if let persona = score.persona { personas[persona, default: 0] += 1 }
+            if let mood = score.mood { moods[mood, default: 0] += 1 }
+        }
+        if let expected = score.expectedPersona {
+            let actual = score.errorCode == nil ? score.persona.map(Expectation.folded) ?? Self.noPersona : Self.noPersona
+            confusion[expected, default: [:]][actual, default: 0] += 1
+        }
+        if score.cached {
+            cachedRecords += 1
+        } else {
+            billedRecords += 1
+            billedPromptTokens += score.promptTokens
+            billedCompletionTokens += score.completionTokens
+        }
+        if score.errorCode == nil, let ms = score.latencyMilliseconds {
+            if score.cached { cachedLatenciesLeftOut += 1 } else { latencies.append(ms) }
+        }
+        promptTokens += score.promptTokens
+        completionTokens += score.completionTokens
+    }
+
+    /// passed / total; nil when there were no records.
+    public var passRate: Double? { total == 0 ? nil : Double(passed) / Double(total) }
+
+    public var latencyCount: Int { latencies.count }
+
+    /// Nearest rank: the smallest latency at or above `percent` of them all.
+    public func latencyPercentile(_ percent: Int) -> Int? {
+        guard !latencies.isEmpty else { return nil }
+        let sorted = latencies.sorted()
+        let rank = max(1, (percent * sorted.count + 99) / 100)
+        return sorted[min(rank, sorted.count) - 1]
+    }
+
+    public func cost(_ prices: Prices) -> (input: Double, output: Double) {
+        (Double(billedPromptTokens) * prices.input / 1_000_000, Double(billedCompletionTokens) * prices.output / 1_000_000)
+    }
+
+    /// Counts largest first, then by name, so reports are stable.
+    public static func ranked(_ counts: [String: Int]) -> [(name: String, count: Int)] {
+        counts.map { (name: $0.key, count: $0.value) }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.name < $1.name }
+    }
+
+    /// The confusion table's columns: every actual persona seen, `(none)` last.
+    public var confusionColumns: [String] {
+        let seen = Set(confusion.values.flatMap(\.keys))
+        return seen.subtracting([Self.noPersona]).sorted() + (seen.contains(Self.noPersona) ? [Self.noPersona] : [])
+    }
+
+    public var confusionRows: [String] { confusion.keys.sorted() }
+}
+
+/// Fixed-point text for a number, without Foundation's formatters.
+public enum DecimalText {
+    /// `value` rounded to `places` decimals ("0.125" → "0.13" with 2).
+    public static func fixed(_ value: Double, places: Int) -> String {
+        var scale = 1
+        for _ in 0..<places { scale *= 10 }
+        let scaled = Int((abs(value) * Double(scale)).rounded())
+        let whole = String(scaled / scale)
+        var fraction = String(scaled % scale)
+        fraction = String(repeating: "0", count: max(0, places - fraction.count)) + fraction
+        let sign = value < 0 && scaled != 0 ? "-" : ""
+        return places == 0 ? sign + whole : sign + whole + "." + fraction
+    }
+
+    /// As `fixed`, without trailing zeros: a JSON number that reads well ("0.8", "12").
+    public static func trimmed(_ value: Double, places: Int) -> String {
+        var text = fixed(value, places: places)
+        guard text.contains(".") else { return text }
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
+    }
+
+    /// A fraction as a percentage with one decimal: 0.6 → "60.0%".
+    public static func percent(_ fraction: Double) -> String { fixed(fraction * 100, places: 1) + "%" }
+}

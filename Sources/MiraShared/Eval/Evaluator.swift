@@ -1,0 +1,58 @@
+/// mira-eval's loop: scores every record of one or more inputs, adding each
+/// score to the report and, when annotating, writing the record back out
+/// with its `eval` member.
+public struct Evaluator {
+    public static let stage = "mira-eval"
+
+    public var settings: EvalSettings
+    public var annotate: Bool
+    public private(set) var results = EvalReport()
+    /// Lines that were not records (not JSON, not an object, a bad field, too long).
+    public private(set) var unreadableLines = 0
+    public private(set) var outputBroken = false
+
+    public init(settings: EvalSettings, annotate: Bool) {
+        self.settings = settings
+        self.annotate = annotate
+    }
+
+    /// Scores every line of `reader`; `source` names a file in stderr lines.
+    public mutating func read(_ reader: inout LineReader, source: String? = nil, writer: LineWriter = .standardOutput) {
+        while !outputBroken, let item = reader.next() {
+            switch item {
+            case .tooLong(let bytes):
+                unreadable(StageError(.lineTooLong, "line of \(bytes) bytes is over the \(reader.maxLine)-byte limit"),
+                           line: reader.lineNumber, source: source, writer: writer)
+            case .line(let bytes):
+                if bytes.isBlankLine { continue }
+                do {
+                    var record = try Record(line: bytes)
+                    let score = Score(record: record, settings: settings)
+                    results.add(score)
+                    if annotate {
+                        record.fields["eval"] = score.json
+                        write(record, writer)
+                    }
+                } catch {
+                    unreadable(error, line: reader.lineNumber, source: source, writer: writer)
+                }
+            }
+        }
+    }
+
+    /// A line that is not a record counts as a failed one, under its code.
+    mutating func unreadable(_ error: StageError, line: Int, source: String?, writer: LineWriter) {
+        unreadableLines += 1
+        report(stage: source.map { "\(Self.stage): \($0)" } ?? Self.stage, line: line, error.message)
+        let score = Score(unreadable: error)
+        results.add(score)
+        guard annotate else { return }
+        var record = Record(failure: error, stage: Self.stage)
+        record.fields["eval"] = score.json
+        write(record, writer)
+    }
+
+    mutating func write(_ record: Record, _ writer: LineWriter) {
+        if !writer.writeLine(record.line) { outputBroken = true }
+    }
+}

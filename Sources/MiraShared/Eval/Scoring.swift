@@ -1,0 +1,151 @@
+/// The checks mira-eval runs on a result record. The raw value is the name
+/// written into `eval.failed` and the report.
+public enum Check: String, Sendable, CaseIterable {
+    /// The record carries an `error` (or the line was not a record at all).
+    case error
+    /// No reply, and no error to explain it.
+    case noReply = "no_reply"
+    /// The reply breaks the {output, persona, mood} contract (other than the two below).
+    case invalidReply = "invalid_reply"
+    /// The reply's output is empty or only whitespace.
+    case emptyOutput = "empty_output"
+    /// The reply's persona is not one the request allowed.
+    case unknownPersona = "unknown_persona"
+    /// `expect.persona` named other personas.
+    case personaMismatch = "persona_mismatch"
+    /// `expect.mood` named other moods.
+    case moodMismatch = "mood_mismatch"
+    /// `expect` is not `{persona?, mood?}` of strings or lists of strings.
+    case badExpect = "bad_expect"
+    /// The output sounds like a generic assistant, not Mira.
+    case characterBreak = "character_break"
+    /// The output is longer than the limit.
+    case overlongOutput = "overlong_output"
+}
+
+/// What the checks compare against.
+public struct EvalSettings: Sendable {
+    /// Phrases that give an assistant away; matched case-insensitively anywhere in the output.
+    public var breakPhrases: [String]
+    public var maxOutputCharacters: Int
+
+    public init(breakPhrases: [String] = Self.defaultBreakPhrases, maxOutputCharacters: Int = 1200) {
+        self.breakPhrases = breakPhrases.map(Self.normalized)
+        self.maxOutputCharacters = maxOutputCharacters
+    }
+
+    public static let defaultBreakPhrases = [
+        "as an ai", "language model", "i cannot assist", "i can't assist", "i'm just an ai",
+        "as a large language model", "openai", "i do not have feelings", "i don't have feelings",
+    ]
+
+    /// Personas a record may name when its request does not say: the built-ins.
+    public static let builtinPersonas = BuiltinPersonas.all.map(\.name)
+
+    /// Reads a phrase list: one a line; blank lines and `#` comments skipped.
+    public static func phrases(fromFile text: String) -> [String] {
+        text.split(separator: "\n", omittingEmptySubsequences: true).compactMap { raw in
+            let line = Expectation.folded(String(raw))
+            return line.isEmpty || line.hasPrefix("#") ? nil : line
+        }
+    }
+
+    /// Lower case, and typographic apostrophes made plain, so "I can’t assist" is caught too.
+    static func normalized(_ text: String) -> String {
+        String(text.lowercased().map { $0 == "\u{2019}" || $0 == "\u{2018}" ? "'" : $0 })
+    }
+}
+
+/// One record's verdict and the facts the report counts.
+public struct Score: Equatable, Sendable {
+    public var failed: [Check] = []
+    /// The error's code when the record failed upstream (or could not be read).
+    public var errorCode: String?
+    public var persona: String?
+    public var mood: String?
+    /// The persona `expect` named first, for the confusion table.
+    public var expectedPersona: String?
+    public var latencyMilliseconds: Int?
+    public var cached = false
+    public var promptTokens = 0
+    public var completionTokens = 0
+
+    public init() {}
+
+    public var passed: Bool { failed.isEmpty }
+
+    /// The `eval` member --annotate adds.
+    public var json: JSON {
+        var o = JSONObject()
+        o["pass"] = .bool(passed)
+        o["failed"] = .array(failed.map { .string($0.rawValue) })
+        if let errorCode { o["error"] = .string(errorCode) }
+        return .object(o)
+    }
+
+    /// A line that is not a record: it fails, under its error's code.
+    public init(unreadable error: StageError) {
+        failed = [.error]
+        errorCode = error.code.rawValue
+    }
+
+    /// Runs every check that applies to `record`.
+    public init(record: Record, settings: EvalSettings) {
+        let fields = record.fields
+        if let usage = fields["usage"]?.objectValue {
+            promptTokens = usage["prompt_tokens"]?.intValue ?? 0
+            completionTokens = usage["completion_tokens"]?.intValue ?? 0
+        }
+        cached = fields["cached"]?.boolValue == true
+        var expectation: Expectation?
+        if let expect = fields["expect"], !expect.isNull {
+            expectation = Expectation(json: expect)
+            if expectation == nil { failed.append(.badExpect) }
+            expectedPersona = expectation?.primaryPersona
+        }
+        if record.hasError {
+            failed.insert(.error, at: 0)
+            errorCode = record.error?["code"]?.stringValue ?? "unknown"
+            return
+        }
+        latencyMilliseconds = fields["latency_ms"]?.intValue
+        guard let reply = fields["reply"], !reply.isNull else {
+            failed.insert(.noReply, at: 0)
+            return
+        }
+        checkReply(reply, allowed: ChatRequest.personaEnum(in: record.request) ?? EvalSettings.builtinPersonas,
+                   expectation: expectation, settings: settings)
+    }
+
+    mutating func checkReply(_ reply: JSON, allowed: [String], expectation: Expectation?, settings: EvalSettings) {
+        var found: [Check] = []
+        let output = reply["output"]?.stringValue
+        persona = reply["persona"]?.stringValue
+        mood = reply["mood"]?.stringValue.map(Expectation.folded)
+        // The contract, with the output and persona checks left to their own names.
+        var shape = reply
+        if case .object(var o) = reply {
+            if let output, !output.contains(where: { !$0.isWhitespace }) {
+                found.append(.emptyOutput)
+                o["output"] = "-"
+            }
+            shape = .object(o)
+        }
+        do {
+            _ = try Reply(validating: shape, personas: [persona ?? ""])
+        } catch {
+            found.append(.invalidReply)
+        }
+        if let persona, !persona.isEmpty, !allowed.contains(persona) { found.append(.unknownPersona) }
+        if let expectation {
+            if let persona, !expectation.personaMatches(persona) { found.append(.personaMismatch) }
+            if let mood, !expectation.moodMatches(mood) { found.append(.moodMismatch) }
+        }
+        if let output {
+            let said = EvalSettings.normalized(output)
+            if settings.breakPhrases.contains(where: { !$0.isEmpty && said.contains($0) }) { found.append(.characterBreak) }
+            if output.count > settings.maxOutputCharacters { found.append(.overlongOutput) }
+        }
+        failed = found + failed
+    }
+}
