@@ -43,7 +43,8 @@ import Testing
         try prepare(world, count: 200)
         let first = try world.sh("""
             mira-llm -j 8 < prepared.jsonl > first.jsonl & pid=$!
-            sleep 0.5; kill -\(signal) $pid; wait $pid; echo "status=$?"
+            while [ "$(wc -l < first.jsonl 2>/dev/null || echo 0)" -lt 20 ]; do sleep 0.02; done
+            kill -\(signal) $pid; wait $pid; echo "status=$?"
             """)
         #expect(first.stdout.contains(signal == "TERM" ? "status=143" : "status=137"), "\(first.stdout)")
         if signal == "TERM" { #expect(first.stderr.contains("stopped by signal 15"), "\(first.stderr)") }
@@ -59,8 +60,10 @@ import Testing
         #expect(turns.count == 200, "every turn once")
         #expect(Set(turns) == Set((1...200).map { "t\($0)" }))
         #expect(all.allSatisfy { $0["reply"] != nil })
-        // At most the eight requests in flight at the kill were asked twice.
-        #expect((200...208).contains(try world.requests().count))
+        // Asked twice at most: the eight requests in flight at the kill, and
+        // with SIGKILL also the answers waiting in the reorder buffer (4 × 8)
+        // behind an unfinished one, which only a clean stop can still write.
+        #expect((200...(signal == "TERM" ? 208 : 240)).contains(try world.requests().count))
     }
 
     @Test func rateLimitsHalveTheConcurrencyAndEveryTurnGetsThrough() throws {
