@@ -93,6 +93,7 @@ class Connection(asyncio.Protocol):
         self.delay = delay
         self.buf = bytearray()
         self.busy = False      # a response is scheduled and not yet written
+        self.continued = False  # "100 Continue" already sent for the request being read
         self.transport = None
 
     def connection_made(self, transport):
@@ -121,7 +122,7 @@ class Connection(asyncio.Protocol):
             method, path, _ = head[0].split(" ", 2)
         except ValueError:
             return self.finish(error(400, "bad request line"), close=True)
-        length, close = 0, False
+        length, close, expect = 0, False, False
         for line in head[1:]:
             name, _, value = line.partition(":")
             name = name.strip().lower()
@@ -129,12 +130,19 @@ class Connection(asyncio.Protocol):
                 length = int(value.strip() or 0)
             elif name == "connection" and value.strip().lower() == "close":
                 close = True
+            elif name == "expect" and value.strip().lower() == "100-continue":
+                expect = True
             elif name == "transfer-encoding":
                 return self.finish(error(400, "chunked bodies are not supported"), close=True)
         if length > MAX_BODY:
             return self.finish(error(413, "body too large"), close=True)
         if len(self.buf) < end + 4 + length:
-            return  # wait for the rest of the body
+            # Wait for the rest of the body (curl asks first for big ones).
+            if expect and not self.continued:
+                self.continued = True
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            return
+        self.continued = False
         body = bytes(self.buf[end + 4:end + 4 + length])
         del self.buf[:end + 4 + length]
         self.busy = True
