@@ -64,16 +64,17 @@ rm -f "$out/previous.jsonl"
 prompt_status=${codes[0]} llm_status=${codes[1]}
 python3 "$here/evaltools.py" compact "$results" "$transcripts"
 
-if ((prompt_status != 0)); then
-  say "mira-prompt --replay failed (exit $prompt_status)"
-  exit "$prompt_status"
-fi
 case $llm_status in
   0) ;;
   130|143) say "interrupted: run the same command again to finish (answered turns are kept)"; exit "$llm_status" ;;
   *) if ((llm_status >= 64)); then say "mira-llm stopped (exit $llm_status)"; exit "$llm_status"; fi
      say "$llm_status turn(s) failed$( ((llm_status == 63)) && echo ' or more'): the report counts them; run again to retry them" ;;
 esac
+# 141 is SIGPIPE: mira-llm stopped reading early (--fail-fast), not a replay failure.
+if ((prompt_status != 0 && prompt_status != 141)); then
+  say "mira-prompt --replay failed (exit $prompt_status)"
+  exit "$prompt_status"
+fi
 
 eval_flags=()
 [[ -n ${MIN_PASS_RATE:-} ]] && eval_flags+=(--min-pass-rate "$MIN_PASS_RATE")
