@@ -14,13 +14,13 @@ struct MiraLLM: ParsableCommand {
         commandName: "mira-llm",
         abstract: "Call the model for each record and add reply, usage, model and latency_ms.",
         discussion: """
-            Server: --base-url, else $OPENAI_BASE_URL, else https://api.openai.com/v1.
-            Key: $OPENAI_API_KEY (never printed). Records that already carry an error pass through.
-            Output is in input order unless --unordered. A failed record gets an error field and the run goes on.
-            Exit status: 0 when every record went through, else the number that failed (63 means 63 or more);
-            64 usage, 66 a named file cannot be read, 74 output closed, 130/143 stopped by Ctrl-C/SIGTERM
-            (complete records are written whole; run again with --resume to finish).
-            Cache: --cache keeps validated answers in $MIRA_CACHE, else $XDG_DATA_HOME/mira/cache.db.
+            Server: --base-url, else $OPENAI_BASE_URL, else https://api.openai.com/v1. Key: $OPENAI_API_KEY (never printed).
+
+            Output is in input order unless --unordered. Records that already carry an error pass through; a record that fails gets an error field and the run goes on.
+
+            Exit status: 0 when every record went through, else the number that failed (63 means 63 or more); 64 usage; 66 a --resume or --from-batch file cannot be read; 74 output closed; 130/143 stopped by Ctrl-C/SIGTERM (complete records are written whole: run again with --resume to finish).
+
+            --cache keeps validated answers in $MIRA_CACHE, else $XDG_DATA_HOME/mira/cache.db.
             """)
 
     @Option(help: "The server's base URL, up to /v1.") var baseURL: String?
