@@ -207,6 +207,18 @@ import Testing
         #expect(quiet.stderr.isEmpty)
     }
 
+    @Test func memoryStaysFlatOverALongInput() throws {
+        // 3,000 records of 40 KB (120 MB) that pass straight through: a worker
+        // or queue that kept lines it had finished with would climb past 100 MB.
+        let world = try World()
+        let make = #"python3 -c 'import json; pad="x"*40000; [print(json.dumps({"turn":"t%d"%k,"pad":pad,"error":{"stage":"mira-prompt","code":"bad_json","message":"m"}})) for k in range(3000)]' > long.jsonl"#
+        #expect(try world.sh(make).status == 0)
+        let measure = #"python3 -c 'import resource,subprocess,sys; r=subprocess.run(sys.argv[1:], stdin=open("long.jsonl","rb"), stdout=subprocess.DEVNULL); print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' mira-llm -j 16 --quiet"#
+        let figures = try world.sh(measure).stdout.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        #expect(figures.first == 0)
+        #expect((figures.last ?? .max) < 64 * 1024, "peak \(figures.last ?? -1) KiB")
+    }
+
     @Test func streamingWantsOneJobAtATime() throws {
         let world = try World()
         let result = try world.sh("mira-prompt hi | mira-llm --stream -j 4")

@@ -104,7 +104,6 @@ public final class BatchRunner: @unchecked Sendable {
     let monitor = Monitor()
     // Everything below is guarded by `monitor`.
     var queue: [BatchItem] = []
-    var queueHead = 0
     var reorder = ReorderBuffer<Result>()
     var readingDone = false
     /// Set when the run stops: nothing more is taken or written.
@@ -176,16 +175,11 @@ public final class BatchRunner: @unchecked Sendable {
 
     func take() -> BatchItem? {
         monitor.locked {
-            while !closed && queueHead == queue.count && !readingDone { monitor.wait() }
-            guard !closed && queueHead < queue.count else { return nil }
-            let item = queue[queueHead]
-            queueHead += 1
-            // Drop the taken prefix now and then so the queue stays small.
-            if queueHead > 1024 && queueHead * 2 > queue.count {
-                queue.removeFirst(queueHead)
-                queueHead = 0
-            }
-            return item
+            while !closed && queue.isEmpty && !readingDone { monitor.wait() }
+            guard !closed && !queue.isEmpty else { return nil }
+            // The queue holds at most `window` lines, so shifting is cheap, and
+            // a taken line's bytes are freed at once.
+            return queue.removeFirst()
         }
     }
 
