@@ -24,6 +24,7 @@ release: deps
 test: deps
 	swift build --build-tests
 	bench/run.sh --smoke
+	bench/batch/run.sh --smoke
 	swift test --skip-build
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
@@ -31,10 +32,12 @@ test: deps
 # The first run builds a 10-million-message database (about 5 min); cached after.
 bench: deps
 	bench/run.sh
+	bench/batch/run.sh
 
 # The same steps with tiny sizes (the test command runs this, so the bench cannot rot).
 bench-smoke: deps
 	bench/run.sh --smoke
+	bench/batch/run.sh --smoke
 
 # libFuzzer on the record parser (swiftc -sanitize=fuzzer,address). The
 # corpus and any crash inputs land in .build-fuzz/ (git-ignored).

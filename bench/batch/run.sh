@@ -33,12 +33,12 @@ if [[ ! -x $mira ]]; then
   say "  swift build -c release --static-swift-stdlib"
   exit 1
 fi
-# mira-llm learns -j in a later build: without it, Mira's rows are skipped, not faked.
-mira_arg=$mira mira_note=""
+# A stale binary from before the batch engine would measure the wrong thing.
 if ! "$mira" --help 2>&1 | grep -Eq -- '(^|[[:space:],])-j([[:space:],<]|$)'; then
-  mira_arg="" mira_note="this mira-llm ($mira) has no -j option yet; rebuild it once it does"
-  say "$mira_note: Mira's rows are skipped"
+  say "$mira has no -j option: rebuild it (swift build -c release --static-swift-stdlib)"
+  exit 1
 fi
+mira_arg=$mira mira_note=""
 
 # The openai package from PyPI, in a cached virtual environment (never in the repo).
 venv=$cache/openai-venv
