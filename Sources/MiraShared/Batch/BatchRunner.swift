@@ -104,6 +104,8 @@ public final class BatchRunner: @unchecked Sendable {
     let monitor = Monitor()
     // Everything below is guarded by `monitor`.
     var queue: [BatchItem] = []
+    var workers = 0
+    var idleWorkers = 0
     var reorder = ReorderBuffer<Result>()
     var readingDone = false
     /// Set when the run stops: nothing more is taken or written.
@@ -121,22 +123,24 @@ public final class BatchRunner: @unchecked Sendable {
     /// turn each into an outcome, and writes the results. Returns the counts
     /// when the input is done or the run stopped.
     public func run(reader: inout LineReader, makeWorker: @escaping @Sendable (Int) -> (BatchItem) -> TurnOutcome) -> BatchTally {
-        for index in 0..<settings.jobs {
-            startThread { [self] in work(makeWorker(index)) }
-        }
         var sequence = 0
         while let content = reader.next() {
             if case .line(let bytes) = content, bytes.isBlankLine { continue }
             let item = BatchItem(sequence: sequence, lineNumber: reader.lineNumber, content: content)
             sequence += 1
-            let open = monitor.locked { () -> Bool in
+            let (open, newWorker) = monitor.locked { () -> (Bool, Int?) in
                 while !closed && isWindowFull { monitor.wait() }
-                guard !closed else { return false }
+                guard !closed else { return (false, nil) }
                 queue.append(item)
                 tally.read += 1
                 monitor.broadcast()
-                return true
+                // Workers start as work arrives: a one-turn chat starts one
+                // thread, a batch reaches -j within its first lines.
+                guard idleWorkers == 0 && workers < settings.jobs else { return (true, nil) }
+                workers += 1
+                return (true, workers - 1)
             }
+            if let index = newWorker { startThread { [self] in work(makeWorker(index)) } }
             if !open { break }
         }
         return monitor.locked {
@@ -175,6 +179,8 @@ public final class BatchRunner: @unchecked Sendable {
 
     func take() -> BatchItem? {
         monitor.locked {
+            idleWorkers += 1
+            defer { idleWorkers -= 1 }
             while !closed && queue.isEmpty && !readingDone { monitor.wait() }
             guard !closed && !queue.isEmpty else { return nil }
             // The queue holds at most `window` lines, so shifting is cheap, and
