@@ -39,6 +39,10 @@ public final class CurlTransport: ChatTransport {
     /// libcurl's global set-up, run once however many workers make transports.
     static let globalSetUp: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
+    /// Runs libcurl's global set-up (TLS library start-up, milliseconds) now,
+    /// while the input is still on its way, instead of on the first request.
+    public static func prepare() { globalSetUp }
+
     public init(endpoint: Endpoint) {
         Self.globalSetUp
         self.endpoint = endpoint

@@ -123,6 +123,7 @@ struct MiraLLM: ParsableCommand {
             client.onText = { LineWriter.standardError.write($0) }
             client.gate = gate
             source = .server(client, makeTransport: { CurlTransport(endpoint: endpoint) })
+            CurlTransport.prepare()
         }
         var caller = TurnCaller(
             stage: Self.stage, source: source, model: model,

@@ -123,6 +123,7 @@ public final class BatchRunner: @unchecked Sendable {
     /// turn each into an outcome, and writes the results. Returns the counts
     /// when the input is done or the run stopped.
     public func run(reader: inout LineReader, makeWorker: @escaping @Sendable (Int) -> (BatchItem) -> TurnOutcome) -> BatchTally {
+        if settings.jobs == 1 { return runInline(reader: &reader, handle: makeWorker(0)) }
         var sequence = 0
         while let content = reader.next() {
             if case .line(let bytes) = content, bytes.isBlankLine { continue }
@@ -147,6 +148,28 @@ public final class BatchRunner: @unchecked Sendable {
             readingDone = true
             monitor.broadcast()
             while !closed && tally.done < tally.read { monitor.wait() }
+            finished = true
+            return tally
+        }
+    }
+
+    /// `-j 1`: every line in turn on the calling thread, with no hand-offs
+    /// between threads (they cost a chat turn milliseconds on a busy machine).
+    func runInline(reader: inout LineReader, handle: (BatchItem) -> TurnOutcome) -> BatchTally {
+        var sequence = 0
+        while let content = reader.next() {
+            if case .line(let bytes) = content, bytes.isBlankLine { continue }
+            let item = BatchItem(sequence: sequence, lineNumber: reader.lineNumber, content: content)
+            sequence += 1
+            let open = monitor.locked { () -> Bool in
+                guard !closed else { return false }
+                tally.read += 1
+                return true
+            }
+            guard open else { break }
+            deliver(item.sequence, handle(item))
+        }
+        return monitor.locked {
             finished = true
             return tally
         }
