@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import MiraShared
 
 /// `mira-llm --cache`: validated answers in SQLite, keyed by a hash of the
@@ -18,15 +13,8 @@ public final class ReplyCacheStore: ReplyCache, @unchecked Sendable {
     var writeFailed = false
 
     public init(path: String, onWriteFailure: @escaping (String) -> Void) throws(StageError) {
-        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-            _ = Files.makeDirectories(String(path[..<slash]))
-        }
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if fd >= 0 { close(fd) }
         do {
-            db = try Connection(path: path)
-            try db.execute("PRAGMA busy_timeout = 60000")
-            try db.execute("PRAGMA journal_mode = WAL")
+            db = try Connection.shared(path: path)
             // A cache may lose its last answers in a power cut: they are asked again.
             try db.execute("PRAGMA synchronous = NORMAL")
             try db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, answer TEXT NOT NULL, time TEXT NOT NULL) STRICT, WITHOUT ROWID")

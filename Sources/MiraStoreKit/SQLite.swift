@@ -1,4 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import CSQLite
+import MiraShared
 
 /// A failure inside SQLite, with its message.
 public struct SQLiteError: Error, CustomStringConvertible {
@@ -24,6 +30,22 @@ final class Connection {
     }
 
     deinit { sqlite3_close_v2(handle) }
+
+    /// Opens (creating when absent, with its folder) a database that several
+    /// processes share: created owner-only before SQLite opens it, so the
+    /// -wal and -shm files SQLite makes beside it get the same mode; WAL; and
+    /// a 60 s busy wait so writers queue instead of failing "database is locked".
+    static func shared(path: String) throws(SQLiteError) -> Connection {
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            _ = Files.makeDirectories(String(path[..<slash]))
+        }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) }
+        let db = try Connection(path: path)
+        try db.execute("PRAGMA busy_timeout = 60000")
+        try db.execute("PRAGMA journal_mode = WAL")
+        return db
+    }
 
     var lastError: SQLiteError {
         SQLiteError(code: sqlite3_errcode(handle), message: String(cString: sqlite3_errmsg(handle)))

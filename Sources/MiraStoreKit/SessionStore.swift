@@ -77,19 +77,10 @@ public final class SessionStore {
 
     /// Opens (creating when absent) the database at `path`, owner-only.
     public init(path: String) throws(StageError) {
-        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-            _ = Files.makeDirectories(String(path[..<slash]))
-        }
-        // Create the file owner-only before SQLite opens it: SQLite gives the
-        // -wal and -shm files it makes beside it the same mode.
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if fd >= 0 { close(fd) }
         do {
-            db = try Connection(path: path)
-            // Wait for other writers instead of failing: a turn is never dropped
-            // for "database is locked".
-            try db.execute("PRAGMA busy_timeout = 60000")
-            try db.execute("PRAGMA journal_mode = WAL")
+            // Owner-only, WAL, and a busy wait: a turn is never dropped for
+            // "database is locked".
+            db = try Connection.shared(path: path)
             try db.execute("PRAGMA synchronous = FULL")
             try db.execute("PRAGMA foreign_keys = ON")
             try migrate()

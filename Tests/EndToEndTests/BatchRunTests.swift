@@ -208,10 +208,10 @@ import Testing
     }
 
     @Test func memoryStaysFlatOverALongInput() throws {
-        // 3,000 records of 40 KB (120 MB) that pass straight through: a worker
-        // or queue that kept lines it had finished with would climb past 100 MB.
+        // 1,500 records of 80 KB (120 MB) that pass straight through: a queue
+        // that kept even a thousand finished lines would climb past 100 MB.
         let world = try World()
-        let make = #"python3 -c 'import json; pad="x"*40000; [print(json.dumps({"turn":"t%d"%k,"pad":pad,"error":{"stage":"mira-prompt","code":"bad_json","message":"m"}})) for k in range(3000)]' > long.jsonl"#
+        let make = #"python3 -c 'import json; pad="x"*80000; [print(json.dumps({"turn":"t%d"%k,"pad":pad,"error":{"stage":"mira-prompt","code":"bad_json","message":"m"}})) for k in range(1500)]' > long.jsonl"#
         #expect(try world.sh(make).status == 0)
         let measure = #"python3 -c 'import resource,subprocess,sys; r=subprocess.run(sys.argv[1:], stdin=open("long.jsonl","rb"), stdout=subprocess.DEVNULL); print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' mira-llm -j 16 --quiet"#
         let figures = try world.sh(measure).stdout.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
