@@ -44,6 +44,25 @@ Behaviours (--behaviour or /control; counters are per process):
     stall         headers and half a body, then 5 s of silence
     sse-cut       a stream that ends (cleanly) before "data: [DONE]"
     huge          200 with an 11 MB JSON body
+    retry-after:S 429 rate_limit_exceeded with only the header "Retry-After: S"
+                  (no retry-after-ms)
+    ratelimit-exhausted:S
+                  normal, plus headers "X-RateLimit-Remaining-Requests: 0" and
+                  "X-RateLimit-Reset-Requests: Ss"
+    hostile-date  normal, plus header
+                  "Retry-After: Wed, 21 Oct 99999999999 07:28:00 GMT"
+    hostile-date-429
+                  429 rate_limit_exceeded with only that hostile Retry-After
+    huge-usage    normal, but every usage count (also the stream's usage chunk) is
+                  9223372036854775807
+    redirect      307 to http://127.0.0.1:<port>/moved/v1/chat/completions
+                  (Location header, short text/plain body)
+    escape-reply  normal, but output is "hi ESC]0;PWNED BEL ESC[2J there" (terminal
+                  escape sequences, escaped in the JSON text as usual)
+    escape-error  400 invalid_request_error, message "bad ESC]0;PWNED BEL ESC[2J request"
+
+Header names are sent with the case shown (Retry-After, X-RateLimit-*); every
+header line ends in CRLF.
 
 A comma-separated list scripts the behaviour request by request: "503,reset,normal"
 answers the first request 503, the second with a reset, and every later one
@@ -70,14 +89,19 @@ from urllib.parse import urlsplit
 CHAT_PATH = "/v1/chat/completions"
 FIXED = {"normal", "plain", "plain-always", "429-once", "500-always", "401",
          "quota", "bad-args", "not-json", "slow", "429", "500", "502", "503",
-         "reset", "stall", "sse-cut", "huge"}
+         "reset", "stall", "sse-cut", "huge", "hostile-date", "hostile-date-429",
+         "huge-usage", "redirect", "escape-reply", "escape-error"}
+PARAMETERISED = ("delay", "jitter", "limit", "retry-after", "ratelimit-exhausted")
 FRAGMENT = 7
+HOSTILE_DATE = "Wed, 21 Oct 99999999999 07:28:00 GMT"  # year past any date parser's range
+ESCAPES = "\x1b]0;PWNED\x07\x1b[2J"  # set the terminal title, clear the screen
+HUGE = 9223372036854775807  # Int64.max
 
 
 def valid_behaviour(name):
     def ok(item):
         kind, _, value = item.partition(":")
-        return item in FIXED or (kind in ("delay", "jitter", "limit") and value.isdigit())
+        return item in FIXED or (kind in PARAMETERISED and value.isdigit())
     return all(ok(item) for item in name.split(","))
 
 
@@ -92,6 +116,7 @@ def error_body(message, kind, code):
 
 
 INVALID_KEY = error_body("Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
+RATE_LIMITED = error_body("Rate limit reached", "requests", "rate_limit_exceeded")
 ERRORS = {  # behaviour -> (status, body, headers)
     "500-always": (500, error_body("boom", "server_error", None), {"retry-after-ms": "10"}),
     "401": (401, INVALID_KEY, None),
@@ -102,6 +127,8 @@ ERRORS = {  # behaviour -> (status, body, headers)
     "500": (500, error_body("boom", "server_error", None), {"retry-after-ms": "10"}),
     "502": (502, error_body("bad gateway", "server_error", None), {"retry-after-ms": "10"}),
     "503": (503, error_body("Loading model", "unavailable_error", 503), {"retry-after-ms": "10"}),
+    "hostile-date-429": (429, RATE_LIMITED, {"Retry-After": HOSTILE_DATE}),
+    "escape-error": (400, error_body(f"bad {ESCAPES} request", "invalid_request_error", None), None),
 }
 
 
@@ -151,6 +178,8 @@ def answer(body, behaviour):
              "persona": pick_persona(reply_schema(body), last_user), "mood": "curious"}
     if behaviour == "bad-args":
         reply = {"output": "", "persona": "butler", "mood": 7}
+    elif behaviour == "escape-reply":
+        reply["output"] = f"hi {ESCAPES} there"
     plain = None
     if behaviour == "plain-always":
         plain = "just words"
@@ -165,6 +194,8 @@ def answer(body, behaviour):
     completion = len(said) // 4 + 1
     usage = {"prompt_tokens": prompt, "completion_tokens": completion,
              "total_tokens": prompt + completion}
+    if behaviour == "huge-usage":
+        usage = {"prompt_tokens": HUGE, "completion_tokens": HUGE, "total_tokens": HUGE}
     return kind, text, usage
 
 
@@ -266,6 +297,12 @@ class Handler(BaseHTTPRequestHandler):
                                   {"retry-after-ms": "50", "retry-after": "1"})
         if behaviour in ERRORS:
             return self.send_json(*ERRORS[behaviour])
+        if behaviour.startswith("retry-after:"):
+            return self.send_json(429, RATE_LIMITED, {"Retry-After": behaviour[12:]})
+        if behaviour == "redirect":
+            port = self.server.server_address[1]
+            return self.send_bytes(307, b"Moved.\n", "text/plain",
+                                   {"Location": f"http://127.0.0.1:{port}/moved{CHAT_PATH}"})
         if behaviour == "not-json":
             return self.send_bytes(200, b"<html>oops</html>", "text/html")
         if behaviour in ("reset", "stall"):
@@ -282,7 +319,13 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(int(behaviour[6:]) / 1000)
         elif behaviour.startswith("jitter:"):
             time.sleep(random.uniform(0, int(behaviour[7:])) / 1000)
-        self.complete(body, n, behaviour)
+        extra = None  # headers added to a normal reply
+        if behaviour.startswith("ratelimit-exhausted:"):
+            extra = {"X-RateLimit-Remaining-Requests": "0",
+                     "X-RateLimit-Reset-Requests": f"{behaviour[20:]}s"}
+        elif behaviour == "hostile-date":
+            extra = {"Retry-After": HOSTILE_DATE}
+        self.complete(body, n, behaviour, extra)
 
     def limited(self, body, n, cap):
         server = self.server
@@ -303,13 +346,14 @@ class Handler(BaseHTTPRequestHandler):
             server.served += 1
         self.complete(body, n, "normal")
 
-    def complete(self, body, n, behaviour):
+    def complete(self, body, n, behaviour, headers=None):
         kind, text, usage = answer(body, behaviour)
         model = body.get("model", "")
         if body.get("stream") is True:
             options = body.get("stream_options")
             include = isinstance(options, dict) and options.get("include_usage") is True
-            return self.stream(n, model, kind, text, usage, include, cut=behaviour == "sse-cut")
+            return self.stream(n, model, kind, text, usage, include, cut=behaviour == "sse-cut",
+                               headers=headers)
         if kind == "tool":
             call = {"id": f"call_{n}", "type": "function",
                     "function": {"name": "format_response", "arguments": text}}
@@ -319,7 +363,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, {"id": f"chatcmpl-{n}", "object": "chat.completion",
                              "created": int(time.time()), "model": model,
                              "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-                             "usage": usage})
+                             "usage": usage}, headers)
 
     def break_off(self, how):
         """Promise a body, send half of it, then reset the connection or go silent."""
@@ -337,7 +381,7 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.close_connection = True
 
-    def stream(self, n, model, kind, text, usage, include_usage, cut=False):
+    def stream(self, n, model, kind, text, usage, include_usage, cut=False, headers=None):
         """SSE events: role; [tool call header with empty arguments]; the text in
         FRAGMENT-character pieces (arguments or content deltas); empty delta with
         finish_reason; [usage chunk with "choices": []]; "data: [DONE]". The third
@@ -374,6 +418,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         try:
             for data in (e.encode() for e in events):
