@@ -20,7 +20,7 @@ while IFS= read -r -e -p "you> " line; do
   # The reply streams onto the terminal (stderr); the saved record gives
   # the overlay and mood, shown dimmed underneath.
   mira-store load "$session" \
-    | mira-prompt ${persona:+--persona "$persona"} "$line" \
+    | mira-prompt ${persona:+--persona "$persona"} -- "$line" \
     | mira-llm --stream \
     | mira-store save "$session" --format json \
     | jq -r '"\u001b[2m  [\(.reply.persona) · \(.reply.mood)]\u001b[0m"'

@@ -7,16 +7,18 @@ public struct Endpoint: Sendable {
     public var baseURL: String
     /// Sent as a bearer token; never printed.
     public var apiKey: String?
-    public var timeoutSeconds: Double
-    public var connectTimeoutSeconds: Double
+    /// Whole milliseconds, at least 1: libcurl reads 0 as "no limit at all".
+    public var timeoutMilliseconds: Int
+    public var connectTimeoutMilliseconds: Int
     /// Skip TLS certificate checks (an explicit, warned-about choice).
     public var insecure: Bool
 
-    public init(baseURL: String, apiKey: String?, timeoutSeconds: Double = 120, connectTimeoutSeconds: Double = 10, insecure: Bool = false) {
+    public init(baseURL: String, apiKey: String?, timeoutMilliseconds: Int = 120_000, connectTimeoutMilliseconds: Int = 10_000,
+                insecure: Bool = false) {
         self.baseURL = baseURL
         self.apiKey = apiKey
-        self.timeoutSeconds = timeoutSeconds
-        self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.timeoutMilliseconds = max(1, timeoutMilliseconds)
+        self.connectTimeoutMilliseconds = max(1, connectTimeoutMilliseconds)
         self.insecure = insecure
     }
 
@@ -27,6 +29,9 @@ public struct Endpoint: Sendable {
         while base.hasSuffix("/") { base.removeLast() }
         return base + "/chat/completions"
     }
+
+    /// The base URL as it may be shown: no password, user or query values.
+    public var shownURL: String { URLText.redacted(baseURL) }
 }
 
 /// Posts chat requests through libcurl's easy interface, reusing one handle
@@ -64,7 +69,7 @@ public final class CurlTransport: ChatTransport {
 
     /// State shared with the C callbacks for one transfer.
     final class Transfer {
-        var headers: [String: String] = [:]
+        var headers = ResponseHeaders()
         var onChunk: (Int, UnsafeRawBufferPointer) -> Bool
         var handle: UnsafeMutableRawPointer
         var stopped = false
@@ -100,8 +105,8 @@ public final class CurlTransport: ChatTransport {
         _ = mira_curl_set_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
         _ = mira_curl_set_ptr(h, CURLOPT_HTTPHEADER, headerList)
         _ = mira_curl_set_long(h, CURLOPT_NOSIGNAL, 1)
-        _ = mira_curl_set_long(h, CURLOPT_TIMEOUT_MS, Int(endpoint.timeoutSeconds * 1000))
-        _ = mira_curl_set_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(endpoint.connectTimeoutSeconds * 1000))
+        _ = mira_curl_set_long(h, CURLOPT_TIMEOUT_MS, endpoint.timeoutMilliseconds)
+        _ = mira_curl_set_long(h, CURLOPT_CONNECTTIMEOUT_MS, endpoint.connectTimeoutMilliseconds)
         _ = mira_curl_set_long(h, CURLOPT_TCP_KEEPALIVE, 1)
         _ = mira_curl_set_ptr(h, CURLOPT_USERAGENT, "mira/0.2")
         // Only http and https: a base URL cannot make us read files or talk other protocols.
@@ -121,40 +126,36 @@ public final class CurlTransport: ChatTransport {
         _ = mira_curl_set_data_cb(h, CURLOPT_HEADERFUNCTION) { data, size, count, context in
             let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
             let length = size * count
-            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
-            if line.hasPrefix("HTTP/") {
-                transfer.headers = [:]  // a new response (after a redirect or 100)
-            } else if let colon = line.firstIndex(of: ":") {
-                let name = String(line[..<colon]).lowercased()
-                let value = line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" })
-                transfer.headers[name] = String(value.prefix(while: { $0 != "\r" && $0 != "\n" }))
-            }
+            transfer.headers.add(line: UnsafeRawBufferPointer(start: data, count: length))
             return length
         }
 
         let rc = curl_easy_perform(h)
         _ = mira_curl_set_ptr(h, CURLOPT_POSTFIELDS, nil)
         if rc == CURLE_OK {
-            return .success((transfer.status, transfer.headers))
+            return .success((transfer.status, transfer.headers.fields))
         }
         let reason = String(cString: curl_easy_strerror(rc))
         switch rc {
         case CURLE_WRITE_ERROR where transfer.stopped:
             return .failure(TransportFailure(.aborted, "transfer stopped"))
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
-            return .failure(TransportFailure(.unreachable, "cannot reach \(endpoint.baseURL): \(reason)"))
+            return .failure(TransportFailure(.unreachable, "cannot reach \(endpoint.shownURL): \(reason)"))
         case CURLE_OPERATION_TIMEDOUT:
-            return .failure(TransportFailure(.timeout, "no complete answer within \(Self.seconds(endpoint.timeoutSeconds)) s"))
+            return .failure(TransportFailure(.timeout, "no complete answer within \(Self.seconds(milliseconds: endpoint.timeoutMilliseconds))"))
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE:
-            return .failure(TransportFailure(.fatal, "TLS with \(endpoint.baseURL) failed: \(reason)"))
+            return .failure(TransportFailure(.fatal, "TLS with \(endpoint.shownURL) failed: \(reason)"))
         case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
-            return .failure(TransportFailure(.fatal, "base URL \(endpoint.baseURL) is not an http(s) URL: \(reason)"))
+            return .failure(TransportFailure(.fatal, "base URL \(endpoint.shownURL) is not an http(s) URL: \(reason)"))
         default:
-            return .failure(TransportFailure(.broken, "connection to \(endpoint.baseURL) broke: \(reason)"))
+            return .failure(TransportFailure(.broken, "connection to \(endpoint.shownURL) broke: \(reason)"))
         }
     }
 
-    static func seconds(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(value)
+    /// `120 s`, `1.5 s`, `40 ms`.
+    static func seconds(milliseconds: Int) -> String {
+        if milliseconds < 1000 { return "\(milliseconds) ms" }
+        let tenths = milliseconds / 100
+        return tenths % 10 == 0 ? "\(tenths / 10) s" : "\(tenths / 10).\(tenths % 10) s"
     }
 }

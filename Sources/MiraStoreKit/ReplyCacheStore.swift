@@ -14,10 +14,11 @@ public final class ReplyCacheStore: ReplyCache, @unchecked Sendable {
 
     public init(path: String, onWriteFailure: @escaping (String) -> Void) throws(StageError) {
         do {
-            db = try Connection.shared(path: path)
+            db = try Connection.shared(path: path, identity: Self.identity)
             // A cache may lose its last answers in a power cut: they are asked again.
             try db.execute("PRAGMA synchronous = NORMAL")
             try db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, answer TEXT NOT NULL, time TEXT NOT NULL) STRICT, WITHOUT ROWID")
+            if try db.intPragma("application_id") == 0 { try db.execute("PRAGMA application_id = \(Self.identity.applicationID)") }
             lookup = try db.prepare("SELECT answer FROM answers WHERE key = ?")
             insert = try db.prepare("INSERT OR REPLACE INTO answers (key, answer, time) VALUES (?, ?, ?)")
         } catch {
@@ -26,9 +27,13 @@ public final class ReplyCacheStore: ReplyCache, @unchecked Sendable {
         self.onWriteFailure = onWriteFailure
     }
 
-    /// `MIRA_CACHE`, else `cache.db` in Mira's data folder.
+    /// "MirC" in ASCII: the cache file's application_id.
+    static let identity = DatabaseIdentity(applicationID: 0x4D69_7243, tables: ["answers"], what: "a Mira reply cache")
+
+    /// `MIRA_REPLY_CACHE`, else `cache.db` in Mira's data folder. (Not
+    /// `MIRA_CACHE`: that names the folder the local model server is built in.)
     public static func location(environment: Environment = .process) -> String? {
-        if let path = environment["MIRA_CACHE"], !path.isEmpty { return path }
+        if let path = environment["MIRA_REPLY_CACHE"], !path.isEmpty { return path }
         if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") { return data + "/mira/cache.db" }
         guard let home = environment["HOME"] else { return nil }
         return home + "/.local/share/mira/cache.db"

@@ -13,14 +13,29 @@ public struct SQLiteError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// Which database a file must be to be opened as Mira's: its
+/// `application_id`, and the tables a file from before that id had.
+struct DatabaseIdentity {
+    var applicationID: Int32
+    var tables: [String]
+    var what: String
+}
+
 /// A thin handle on one SQLite connection: just what the store needs.
 final class Connection {
     let handle: OpaquePointer
 
-    init(path: String) throws(SQLiteError) {
+    init(path: String, readOnly: Bool = false, immutable: Bool = false) throws(SQLiteError) {
         var db: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        var flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
+        var name = path
+        if immutable {
+            // A read-only mount: nobody can write the file, so SQLite may skip
+            // the -shm it could not create there.
+            flags |= SQLITE_OPEN_URI
+            name = "file:" + Self.uriEscaped(path) + "?immutable=1"
+        }
+        let rc = sqlite3_open_v2(name, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close(db)
@@ -31,20 +46,96 @@ final class Connection {
 
     deinit { sqlite3_close_v2(handle) }
 
+    static func uriEscaped(_ path: String) -> String {
+        var out = ""
+        for b in path.utf8 {
+            if b == UInt8(ascii: "%") || b == UInt8(ascii: "?") || b == UInt8(ascii: "#") || b < 0x21 || b >= 0x7F {
+                let hex = Array("0123456789ABCDEF".utf8)
+                out += "%" + String(decoding: [hex[Int(b >> 4)], hex[Int(b & 0xF)]], as: UTF8.self)
+            } else {
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            }
+        }
+        return out
+    }
+
     /// Opens (creating when absent, with its folder) a database that several
-    /// processes share: created owner-only before SQLite opens it, so the
-    /// -wal and -shm files SQLite makes beside it get the same mode; WAL; and
-    /// a 60 s busy wait so writers queue instead of failing "database is locked".
-    static func shared(path: String) throws(SQLiteError) -> Connection {
+    /// processes share: owner-only whatever form the path takes, checked to
+    /// be this `identity`'s before anything is changed in it, then WAL and a
+    /// 60 s busy wait so writers queue instead of failing "database is locked".
+    static func shared(path: String, identity: DatabaseIdentity) throws(SQLiteError) -> Connection {
         if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
             _ = Files.makeDirectories(String(path[..<slash]))
         }
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if fd >= 0 { close(fd) }
+        try prepareOwnerOnly(path)
         let db = try Connection(path: path)
         try db.execute("PRAGMA busy_timeout = 60000")
+        try db.check(identity, path: path)
         try db.execute("PRAGMA journal_mode = WAL")
         return db
+    }
+
+    /// Opens an existing database only to read it: nothing is created,
+    /// nothing changed, and a file on a read-only mount can still be read.
+    /// nil when there is no file at all (nothing stored yet).
+    static func reading(path: String, identity: DatabaseIdentity) throws(SQLiteError) -> Connection? {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT { return nil }
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot open \(path): \(Files.describe(errno: errno))")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "\(path) is not a regular file")
+        }
+        do {
+            let db = try Connection(path: path, readOnly: true)
+            try db.execute("PRAGMA busy_timeout = 60000")
+            try db.check(identity, path: path)
+            return db
+        } catch let error where error.code & 0xFF == SQLITE_CANTOPEN && isOnReadOnlyMount(path) {
+            // A WAL database whose -shm cannot be made beside it.
+            let db = try Connection(path: path, readOnly: true, immutable: true)
+            try db.check(identity, path: path)
+            return db
+        }
+    }
+
+    static func isOnReadOnlyMount(_ path: String) -> Bool {
+        var info = statvfs()
+        return statvfs(path, &info) == 0 && info.f_flag & UInt(ST_RDONLY) != 0
+    }
+
+    /// The file, created 0600 before SQLite opens it when absent (SQLite
+    /// gives its -wal and -shm files the database's mode). `open` follows a
+    /// symbolic link, so a link to a database-to-be makes the target 0600
+    /// too; an existing file of ours that others can read is closed up.
+    static func prepareOwnerOnly(_ path: String) throws(SQLiteError) {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0o600)
+        guard fd >= 0 else {
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot open \(path): \(Files.describe(errno: errno))")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "\(path) is not a regular file")
+        }
+        if info.st_mode & 0o077 != 0 && info.st_uid == geteuid() {
+            _ = fchmod(fd, 0o600)
+        }
+    }
+
+    /// Refuses a file that belongs to another program: an application id
+    /// that is not ours, or tables but neither our id nor our tables. A new,
+    /// empty file is ours.
+    func check(_ identity: DatabaseIdentity, path: String) throws(SQLiteError) {
+        let id = Int32(truncatingIfNeeded: try intPragma("application_id"))
+        if id == identity.applicationID { return }
+        let refusal = SQLiteError(code: SQLITE_NOTADB, message: "\(path) is not \(identity.what) (another program's database?): refusing to touch it")
+        guard id == 0 else { throw refusal }
+        let tables = try prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")
+        var names: Set<String> = []
+        while try tables.step() { names.insert(tables.text(0) ?? "") }
+        guard names.isEmpty || Set(identity.tables).isSubset(of: names) else { throw refusal }
     }
 
     var lastError: SQLiteError {
@@ -76,6 +167,9 @@ final class Connection {
         }
     }
 
+    /// Rows the last INSERT, UPDATE or DELETE changed.
+    var changes: Int { Int(sqlite3_changes(handle)) }
+
     func intPragma(_ name: String) throws(SQLiteError) -> Int {
         let stmt = try prepare("PRAGMA \(name)")
         guard try stmt.step() else { return 0 }
@@ -101,7 +195,16 @@ final class Statement {
         for (k, value) in values.enumerated() {
             let rc: Int32
             if let value {
-                rc = sqlite3_bind_text(handle, Int32(k + 1), value, -1, mira_sqlite_transient())
+                // With its byte length: text may hold U+0000, and -1 would
+                // make SQLite stop there and store the rest of nothing.
+                // (A NUL after the bytes keeps the pointer valid for "", which
+                // SQLite would otherwise store as NULL.)
+                let bytes = Array(value.utf8) + [0]
+                rc = bytes.withUnsafeBufferPointer { buffer in
+                    buffer.withMemoryRebound(to: CChar.self) {
+                        sqlite3_bind_text(handle, Int32(k + 1), $0.baseAddress, Int32(buffer.count - 1), mira_sqlite_transient())
+                    }
+                }
             } else {
                 rc = sqlite3_bind_null(handle, Int32(k + 1))
             }
@@ -128,9 +231,11 @@ final class Statement {
         while try step() {}
     }
 
+    /// A text column, read to its byte length (not to its first NUL).
     func text(_ column: Int32) -> String? {
         guard let p = sqlite3_column_text(handle, column) else { return nil }
-        return String(cString: p)
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeBufferPointer(start: p, count: count), as: UTF8.self)
     }
 
     func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }

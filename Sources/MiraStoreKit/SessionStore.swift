@@ -71,22 +71,60 @@ public final class SessionStore {
             last_activity TEXT NOT NULL
         ) STRICT, WITHOUT ROWID;
         """,
+        // Mira's mark in the file header, so another program's database is
+        // refused; and an index to find an imported message without a turn
+        // id, so importing the same export twice adds nothing.
+        """
+        PRAGMA application_id = 1298756193;
+        CREATE INDEX messages_without_turn ON messages (session, time) WHERE turn IS NULL;
+        """,
     ]
+
+    /// "Mira" in ASCII: the file header's application_id.
+    static let identity = DatabaseIdentity(applicationID: 0x4D69_7261, tables: ["messages", "sessions"], what: "a Mira database")
+
+    /// Reading commands (load, list, export) open the file read-only: they
+    /// create nothing, change nothing, and work on a read-only mount.
+    public enum Access: Sendable {
+        case readWrite
+        case readOnly
+    }
 
     public static var schemaVersion: Int { migrations.count }
 
-    /// Opens (creating when absent) the database at `path`, owner-only.
-    public init(path: String) throws(StageError) {
-        do {
-            // Owner-only, WAL, and a busy wait: a turn is never dropped for
-            // "database is locked".
-            db = try Connection.shared(path: path)
-            try db.execute("PRAGMA synchronous = FULL")
-            try db.execute("PRAGMA foreign_keys = ON")
-            try migrate()
+    /// Opens the database at `path`: to write, creating it (owner-only)
+    /// when absent; to read, as it is (no file yet reads as an empty store).
+    public init(path: String, access: Access = .readWrite) throws(StageError) {
+        do throws(SQLiteError) {
+            switch access {
+            case .readWrite:
+                // Owner-only, WAL, and a busy wait: a turn is never dropped
+                // for "database is locked".
+                db = try Connection.shared(path: path, identity: Self.identity)
+                try db.execute("PRAGMA synchronous = FULL")
+                try db.execute("PRAGMA foreign_keys = ON")
+                try migrate()
+            case .readOnly:
+                // No file, or one a first writer has only just created (a
+                // chat turn's save opens it while its load reads): nothing stored yet.
+                if let file = try Connection.reading(path: path, identity: Self.identity),
+                    try file.intPragma("user_version") > 0
+                {
+                    db = file
+                    let version = try db.intPragma("user_version")
+                    if version > Self.schemaVersion { throw Self.tooNew(version) }
+                } else {
+                    db = try Connection(path: ":memory:")
+                    try migrate()
+                }
+            }
         } catch {
             throw StageError(.storeFailed, "database \(path): \(error.message)")
         }
+    }
+
+    static func tooNew(_ version: Int) -> SQLiteError {
+        SQLiteError(code: 0, message: "schema version \(version) is newer than this build knows (\(schemaVersion)); upgrade Mira")
     }
 
     func migrate() throws(SQLiteError) {
@@ -95,9 +133,7 @@ public final class SessionStore {
             // Re-read under the lock: another process may have just migrated.
             let version = try db.intPragma("user_version")
             guard version < Self.schemaVersion else {
-                if version > Self.schemaVersion {
-                    throw SQLiteError(code: 0, message: "schema version \(version) is newer than this build knows (\(Self.schemaVersion)); upgrade Mira")
-                }
+                if version > Self.schemaVersion { throw Self.tooNew(version) }
                 return
             }
             for sql in Self.migrations[version...] { try db.execute(sql) }
@@ -147,9 +183,13 @@ public final class SessionStore {
         }
     }
 
-    /// Inserts messages inside the caller's transaction; a message whose
-    /// (session, turn, role) is already stored is skipped.
-    func insert(_ messages: [StoredMessage]) throws(SQLiteError) {
+    /// Inserts messages inside the caller's transaction and returns how many
+    /// were new. A message already stored is skipped: by (session, turn,
+    /// role) when it has a turn id, else by session, time, role and content
+    /// among the rows up to `storedUpTo` (what was there before an import:
+    /// the same words said twice within one import are two messages).
+    @discardableResult
+    func insert(_ messages: [StoredMessage], storedUpTo: Int = .max) throws(SQLiteError) -> Int {
         let add = try db.prepare("""
             INSERT INTO messages (session, turn, role, content, persona, mood, time)
             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
@@ -159,39 +199,87 @@ public final class SessionStore {
             ON CONFLICT (id) DO UPDATE SET messages = messages + 1,
                 last_activity = max(last_activity, excluded.last_activity)
             """)
+        let stored = try db.prepare("""
+            SELECT 1 FROM messages WHERE session = ? AND turn IS NULL AND time = ? AND role = ? AND content = ? AND id <= ? LIMIT 1
+            """)
+        var added = 0
         for m in messages {
             let time = m.message.time ?? Clock.nowISO8601()
+            if m.turn == nil {
+                try stored.bind([m.session, time, m.message.role.rawValue, m.message.content])
+                try stored.bind(int: storedUpTo, at: 5)
+                let seen = try stored.step()
+                stored.reset()
+                if seen { continue }
+            }
             try add.run([m.session, m.turn, m.message.role.rawValue, m.message.content, m.message.persona, m.message.mood, time])
-            if Int(sqlite3_changes(db.handle)) > 0 { try touch.run([m.session, time]) }
+            if db.changes > 0 {
+                try touch.run([m.session, time])
+                added += 1
+            }
         }
+        return added
     }
 
-    /// Imports messages all or nothing: one transaction for the lot. A bad
-    /// line from `next` rolls everything back and is thrown as it came.
-    public func importMessages(_ next: () throws(StageError) -> StoredMessage?) throws(StageError) -> Int {
-        var count = 0
+    /// What an import did.
+    public struct ImportCount: Equatable, Sendable {
+        /// Messages read.
+        public var read = 0
+        /// Messages stored; the rest were stored already.
+        public var added = 0
+    }
+
+    /// Imports messages all or nothing. Every line is read and checked first
+    /// into a temporary table (on disk, so memory stays flat), with no lock
+    /// on the database, however slowly stdin arrives; then one short write
+    /// transaction stores them. A bad line from `next` stores nothing and is
+    /// thrown as it came.
+    public func importMessages(_ next: () throws(StageError) -> StoredMessage?) throws(StageError) -> ImportCount {
+        var count = ImportCount()
         var badLine: StageError?
         do throws(SQLiteError) {
-            try db.writeTransaction { () throws(SQLiteError) in
+            try db.execute("PRAGMA temp_store = FILE")
+            try db.execute("""
+                CREATE TEMP TABLE IF NOT EXISTS staged (session TEXT NOT NULL, turn TEXT, role TEXT NOT NULL,
+                    content TEXT NOT NULL, persona TEXT, mood TEXT, time TEXT NOT NULL)
+                """)
+            try db.execute("DELETE FROM temp.staged")
+            let stage = try db.prepare("INSERT INTO temp.staged VALUES (?, ?, ?, ?, ?, ?, ?)")
+            // Staging touches only the connection's own temp database: the
+            // shared file stays free for every chat turn meanwhile.
+            try db.execute("BEGIN")
+            while true {
+                let message: StoredMessage?
+                do throws(StageError) {
+                    message = try next()
+                } catch {
+                    badLine = error
+                    try? db.execute("ROLLBACK")
+                    try? db.execute("DROP TABLE temp.staged")
+                    throw SQLiteError(code: 0, message: "stopped at a bad line")
+                }
+                guard let m = message else { break }
+                try stage.run([m.session, m.turn, m.message.role.rawValue, m.message.content, m.message.persona, m.message.mood,
+                               m.message.time ?? Clock.nowISO8601()])
+                count.read += 1
+            }
+            try db.execute("COMMIT")
+            count.added = try db.writeTransaction { () throws(SQLiteError) -> Int in
+                let before = try db.prepare("SELECT coalesce(max(id), 0) FROM messages")
+                let storedUpTo = try before.step() ? before.int(0) : 0
+                let rows = try db.prepare("SELECT session, turn, role, content, persona, mood, time FROM temp.staged ORDER BY rowid")
+                var added = 0
                 var batch: [StoredMessage] = []
-                while true {
-                    let message: StoredMessage?
-                    do throws(StageError) {
-                        message = try next()
-                    } catch {
-                        badLine = error
-                        throw SQLiteError(code: SQLITE_ABORT, message: "import stopped at a bad line")
-                    }
-                    guard let message else { break }
-                    batch.append(message)
-                    count += 1
+                while try rows.step() {
+                    batch.append(StoredMessage(session: rows.text(0) ?? "", turn: rows.text(1), message: Self.message(rows, from: 2)))
                     if batch.count == 1000 {
-                        try insert(batch)
+                        added += try insert(batch, storedUpTo: storedUpTo)
                         batch.removeAll(keepingCapacity: true)
                     }
                 }
-                try insert(batch)
+                return added + (try insert(batch, storedUpTo: storedUpTo))
             }
+            try db.execute("DROP TABLE temp.staged")
         } catch {
             if let badLine { throw badLine }
             throw StageError(.storeFailed, "import: \(error.message)")
@@ -237,7 +325,7 @@ public final class SessionStore {
             return try db.writeTransaction { () throws(SQLiteError) -> Int in
                 let delete = try db.prepare("DELETE FROM messages WHERE session = ?")
                 try delete.run([session])
-                let removed = Int(sqlite3_changes(db.handle))
+                let removed = db.changes
                 try db.prepare("DELETE FROM sessions WHERE id = ?").run([session])
                 return removed
             }

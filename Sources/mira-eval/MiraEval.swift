@@ -14,14 +14,18 @@ struct MiraEval: ParsableCommand {
             A record passes when it has no error and every check that applies passes:
               no_reply, invalid_reply, empty_output, unknown_persona (not in the request's
               enum), persona_mismatch and mood_mismatch (against expect), bad_expect,
-              character_break (assistant-speak in the output), overlong_output.
+              character_break (assistant-speak in the output), overlong_output,
+              invalid_usage (usage tokens or latency_ms that are not whole numbers >= 0).
+            When a turn id appears more than once (a run resumed with >> into the same
+            file), only its last record counts; the report says how many were left out.
+            --annotate marks every record as it stands.
             A line that is not a record counts as a failed record (its error code:
             bad_json, bad_record, line_too_long...) and gets one line on stderr.
 
             Exit status: 0 done (and the gate met); 1 the pass rate is below
             --min-pass-rate (or there were no records); 65 some lines were not
             records (when the gate, if any, was met); 64 usage; 66 a file cannot be
-            read; 74 stdout cannot be written. Records carrying an error from an
+            read; 74 stdout cannot be written or an input failed part-way. Records carrying an error from an
             earlier stage only lower the pass rate.
             """)
 
@@ -42,9 +46,14 @@ struct MiraEval: ParsableCommand {
         if annotate && (json || markdown) { throw ValidationError("--annotate writes records, not a report: drop --json/--markdown") }
         if maxOutputChars < 1 { throw ValidationError("--max-output-chars must be 1 or more") }
         if topMoods < 1 { throw ValidationError("--top-moods must be 1 or more") }
-        for price in [priceIn, priceOut].compactMap({ $0 }) where !(price >= 0 && price.isFinite) {
-            throw ValidationError("prices must be zero or more")
+        for price in [priceIn, priceOut].compactMap({ $0 }) where !(price >= 0 && price <= Self.maxPrice) {
+            throw ValidationError("prices must be between 0 and \(Int(Self.maxPrice)) USD per million tokens")
         }
+    }
+
+    static func main() {
+        Platform.prepareProcess()
+        main(nil)
     }
 
     func run() throws {
@@ -54,8 +63,10 @@ struct MiraEval: ParsableCommand {
         // Every file opens before any is scored, so a typo never yields half a report.
         let descriptors = inputs.map { path -> Int32 in
             if path == "-" { return 0 }
-            guard let fd = Files.openForReading(path) else { fatal(stage: Self.stage, "cannot read results file \(path)", status: .noInput) }
-            return fd
+            switch Files.openForReading(path) {
+            case .success(let fd): return fd
+            case .failure(let problem): fatal(stage: Self.stage, "cannot read results file \(path): \(problem)", status: .noInput)
+            }
         }
         var evaluator = Evaluator(settings: settings, annotate: annotate)
         for (path, fd) in zip(inputs, descriptors) {
@@ -64,6 +75,10 @@ struct MiraEval: ParsableCommand {
         }
         let options = ReportOptions(topMoods: topMoods, prices: prices, minPassRate: minPassRate?.value)
         let results = evaluator.results
+        if results.superseded > 0 {
+            report(stage: Self.stage, line: nil,
+                   "\(results.superseded) earlier record\(results.superseded == 1 ? "" : "s") of re-run turns left out: each turn counts by its last record")
+        }
         if evaluator.outputBroken || !annotate && !LineWriter.standardOutput.write(Array(rendered(results, options).utf8)) {
             fatal(stage: Self.stage, "cannot write to standard output", status: .ioError)
         }
@@ -72,10 +87,14 @@ struct MiraEval: ParsableCommand {
             report(stage: Self.stage, line: nil, "pass rate \(rate) is below the minimum \(DecimalText.percent(gate.value))")
             throw ExitCode(1)
         }
+        if evaluator.readFailures > 0 { throw ExitCode(ExitStatus.ioError.rawValue) }
         if evaluator.unreadableLines > 0 { throw ExitCode(ExitStatus.badInput.rawValue) }
     }
 
     static let stage = Evaluator.stage
+    /// USD per million tokens: far above any real price, low enough that a
+    /// cost stays a finite number whatever the token counts.
+    static let maxPrice = 1_000_000.0
 
     func rendered(_ report: EvalReport, _ options: ReportOptions) -> String {
         if json { return JSONWriter.string(report.json(options)) + "\n" }

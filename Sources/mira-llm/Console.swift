@@ -11,6 +11,7 @@ final class Console: @unchecked Sendable {
     let showsProgress: Bool
     let monitor = Monitor()
     var progressShown = false
+    var streamed = TerminalStreamText()
 
     init(quiet: Bool) {
         self.quiet = quiet
@@ -20,7 +21,8 @@ final class Console: @unchecked Sendable {
     /// One report line (`mira-llm: …`), always shown: failures are never quiet.
     func say(_ text: String) {
         monitor.locked {
-            LineWriter.standardError.write(Array(((progressShown ? "\r\u{1B}[K" : "") + "mira-llm: " + text + "\n").utf8))
+            if progressShown { LineWriter.standardError.writeRaw(Self.eraseLine) }
+            LineWriter.standardError.write(Array(("mira-llm: " + text + "\n").utf8))
             progressShown = false
         }
     }
@@ -28,10 +30,25 @@ final class Console: @unchecked Sendable {
     func progress(_ text: String) {
         guard showsProgress else { return }
         monitor.locked {
-            LineWriter.standardError.write(Array(("\r\u{1B}[Kmira-llm: " + text).utf8))
+            LineWriter.standardError.writeRaw(Self.eraseLine)
+            LineWriter.standardError.write(Array(("mira-llm: " + text).utf8))
             progressShown = true
         }
     }
+
+    /// A streamed reply's text as it arrives (`--stream`): on a terminal a
+    /// character cut between two pieces waits for its rest.
+    func stream(_ bytes: [UInt8]) {
+        monitor.locked {
+            let writer = LineWriter.standardError
+            guard writer.isTerminal else { writer.write(bytes); return }
+            writer.writeRaw(streamed.visible(bytes))
+            if bytes.last == 0x0A { writer.writeRaw(streamed.finish()) }
+        }
+    }
+
+    /// Back to the start of the line, and erase it.
+    static let eraseLine: [UInt8] = Array("\r\u{1B}[K".utf8)
 
     /// The summary line that ends a run (not with --quiet).
     func finish(_ summary: String) {

@@ -20,7 +20,7 @@ struct MiraLLM: ParsableCommand {
 
             Exit status: 0 when every record went through, else the number that failed (63 means 63 or more); 64 usage; 66 a --resume or --from-batch file cannot be read; 74 output closed or the cache cannot be opened; 130/143 stopped by Ctrl-C/SIGTERM (complete records are written whole: run again with --resume to finish).
 
-            --cache keeps validated answers in $MIRA_CACHE, else $XDG_DATA_HOME/mira/cache.db.
+            --cache keeps validated answers in $MIRA_REPLY_CACHE, else $XDG_DATA_HOME/mira/cache.db.
             """)
 
     @Option(help: "The server's base URL, up to /v1.") var baseURL: String?
@@ -32,7 +32,7 @@ struct MiraLLM: ParsableCommand {
     @Option(help: "At most about this many tokens a minute (request size / 4 + max tokens).") var tpm: Int?
     @Flag(help: "Stop at the first failed record (completed records are still written).") var failFast = false
     @Option(help: "Retries after the first attempt on 408, 409, 429, 5xx and connection errors.") var retries = 3
-    @Option(help: "Seconds to wait for a whole answer.") var timeout: Double = 120
+    @Option(help: "Seconds to wait for a whole answer (0.001 to 86400; read to the millisecond).") var timeout: Double = 120
     @Option(help: "Skip every turn that already has a good record in this earlier output (write the rest).")
     var resume: String?
     @Flag(help: "Answer identical requests from the local reply cache; keep new valid answers there (errors never).")
@@ -51,13 +51,20 @@ struct MiraLLM: ParsableCommand {
 
     func validate() throws {
         guard retries >= 0 else { throw ValidationError("--retries must be 0 or more") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be more than 0") }
+        guard Self.timeoutMilliseconds(timeout) != nil else {
+            throw ValidationError("--timeout must be between 0.001 and 86400 seconds, not \(timeout)")
+        }
         if let jobs, !(1...1024).contains(jobs) { throw ValidationError("-j must be between 1 and 1024") }
         if let rpm, rpm < 1 { throw ValidationError("--rpm must be 1 or more") }
         if let tpm, tpm < 1 { throw ValidationError("--tpm must be 1 or more") }
         if stream, let jobs, jobs > 1 { throw ValidationError("--stream shows one reply at a time: use it with -j 1") }
         if emitBatch && fromBatch != nil { throw ValidationError("--emit-batch and --from-batch cannot be used together") }
         if stream && (emitBatch || fromBatch != nil) { throw ValidationError("--stream needs the server: not with --emit-batch or --from-batch") }
+    }
+
+    static func main() {
+        Platform.prepareProcess()
+        main(nil)
     }
 
     func run() throws {
@@ -104,15 +111,18 @@ struct MiraLLM: ParsableCommand {
         let environment = Environment.process
         let endpoint = Endpoint(
             baseURL: baseURL ?? environment["OPENAI_BASE_URL"] ?? Endpoint.defaultBaseURL,
-            apiKey: environment["OPENAI_API_KEY"], timeoutSeconds: timeout, insecure: insecure)
+            apiKey: apiKey(environment), timeoutMilliseconds: Self.timeoutMilliseconds(timeout) ?? 120_000, insecure: insecure)
         if insecure { console.say("warning: TLS certificates are not verified (--insecure)") }
 
         let source: AnswerSource
         if emitBatch {
             source = .emitBatch
         } else if let fromBatch {
-            guard let file = BatchOutputFile(path: fromBatch) else {
-                fatal(stage: Self.stage, "cannot read --from-batch file \(fromBatch)", status: .noInput)
+            let file: BatchOutputFile
+            do {
+                file = try BatchOutputFile(path: fromBatch)
+            } catch {
+                fatal(stage: Self.stage, "cannot read --from-batch file \(fromBatch): \(error)", status: .noInput)
             }
             console.say("merging \(file.count) answers from \(fromBatch)"
                 + (file.unreadable > 0 ? " (\(file.unreadable) lines skipped: not answers)" : "")
@@ -120,7 +130,7 @@ struct MiraLLM: ParsableCommand {
             source = .batchOutput(file)
         } else {
             var client = ChatClient(policy: RetryPolicy(maxRetries: retries), stream: stream)
-            client.onText = { LineWriter.standardError.write($0) }
+            client.onText = { console.stream($0) }
             client.gate = gate
             source = .server(client, makeTransport: { CurlTransport(endpoint: endpoint) })
             CurlTransport.prepare()
@@ -134,10 +144,27 @@ struct MiraLLM: ParsableCommand {
         return caller
     }
 
+    /// `--timeout` in whole milliseconds, rounded up so a tiny value never
+    /// becomes 0 (libcurl's "wait forever"); nil when out of range.
+    static func timeoutMilliseconds(_ seconds: Double) -> Int? {
+        guard seconds.isFinite, seconds >= 0.001, seconds <= 86_400 else { return nil }
+        return Int((seconds * 1000).rounded(.up))
+    }
+
+    /// The key, refused when it holds a control character: it goes into an
+    /// HTTP header, where a line break would let it forge other headers.
+    func apiKey(_ environment: Environment) -> String? {
+        guard let key = environment["OPENAI_API_KEY"] else { return nil }
+        if key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            fatal(stage: Self.stage, "OPENAI_API_KEY holds a control character (a line break?): fix the variable", status: .usage)
+        }
+        return key
+    }
+
     func openCache(console: Console) -> ReplyCacheStore? {
         guard (cache || cacheFile != nil) && !emitBatch else { return nil }
         guard let path = cacheFile ?? ReplyCacheStore.location() else {
-            fatal(stage: Self.stage, "no cache path: set --cache-file, MIRA_CACHE or HOME", status: .usage)
+            fatal(stage: Self.stage, "no cache path: set --cache-file, MIRA_REPLY_CACHE or HOME", status: .usage)
         }
         do {
             return try ReplyCacheStore(path: path) { console.say("warning: cannot write to the cache (\($0)); going on without storing answers") }
@@ -147,10 +174,16 @@ struct MiraLLM: ParsableCommand {
     }
 
     static func finishedTurns(in path: String, console: Console) -> FinishedTurns {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { fatal(stage: stage, "cannot read --resume file \(path)", status: .noInput) }
+        let fd: Int32
+        switch Files.openForReading(path) {
+        case .success(let opened): fd = opened
+        case .failure(let problem): fatal(stage: stage, "cannot read --resume file \(path): \(problem)", status: .noInput)
+        }
         defer { close(fd) }
         let finished = FinishedTurns(readingFrom: fd)
+        if let problem = finished.readError {
+            fatal(stage: stage, "cannot read --resume file \(path): \(problem)", status: .noInput)
+        }
         console.say("resuming: \(finished.count) turns in \(path) are done and will be skipped")
         return finished
     }

@@ -32,12 +32,32 @@ struct MiraPrompt: ParsableCommand {
     var structured: StructuredMode?
     @Flag(help: "List the overlays (built-in and from the personas folder) and exit.") var listPersonas = false
     @Flag(help: "Read transcripts from stdin and write a turn record for each of their user messages.") var replay = false
+    @Option(help: "With --replay: how many earlier messages each turn carries, a number or 'all' (default: 15, as mira-store load).")
+    var last: HistoryWindow?
 
     static let stage = "mira-prompt"
+
+    /// A message is never an option: "-5 degrees" or "-the boss yelled" is
+    /// what the user said, so arguments are sorted before parsing.
+    static func main() {
+        Platform.prepareProcess()
+        main(MessageArguments.rearranged(Array(CommandLine.arguments.dropFirst()), valueOptions: valueOptions, flags: flags))
+    }
+
+    /// The options that take a value, and the flags: what MessageArguments
+    /// must not mistake for a message (a test keeps this list in step with --help).
+    static let valueOptions: Set<String> = [
+        "--message-file", "--persona", "--model", "--temperature", "--max-tokens", "--max-reply-chars", "--structured", "--last",
+    ]
+    static let flags: Set<String> = ["--list-personas", "--replay", "-h", "--help"]
 
     func validate() throws {
         if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be 1 or more") }
         if let maxReplyChars, maxReplyChars < 1 { throw ValidationError("--max-reply-chars must be 1 or more") }
+        if let temperature, !(temperature.isFinite && (0...2).contains(temperature)) {
+            throw ValidationError("--temperature must be between 0 and 2, not \(temperature)")
+        }
+        if last != nil && !replay { throw ValidationError("--last applies to --replay (mira-store load has its own --last)") }
         if replay && (message != nil || messageFile != nil) {
             throw ValidationError("--replay takes its messages from the transcripts on stdin, not from an argument or --message-file")
         }
@@ -46,7 +66,9 @@ struct MiraPrompt: ParsableCommand {
     func run() throws {
         let registry = loadPersonas()
         if listPersonas {
-            for p in registry.personas { LineWriter.standardOutput.writeLine("\(p.name)\t\(p.source)\t\(p.summary)") }
+            for p in registry.personas where !LineWriter.standardOutput.writeLine("\(p.name)\t\(p.source)\t\(p.summary)") {
+                fatal(stage: Self.stage, "cannot write to standard output", status: .ioError)
+            }
             return
         }
         let environment = Environment.process
@@ -85,7 +107,9 @@ struct MiraPrompt: ParsableCommand {
             } catch {
                 fatal(stage: Self.stage, error.message, status: error.code == .noInput ? .usage : error.code.exitStatus)
             }
-            LineWriter.standardOutput.writeLine(record.line)
+            if !LineWriter.standardOutput.writeLine(record.line) {
+                fatal(stage: Self.stage, "cannot write to standard output", status: .ioError)
+            }
         }
         if stage.status != .ok { throw ExitCode(stage.status.rawValue) }
     }
@@ -93,6 +117,7 @@ struct MiraPrompt: ParsableCommand {
     /// Every user message of every transcript on stdin becomes a turn.
     func replayTranscripts(_ preparer: TurnPreparer) throws {
         var replay = TranscriptReplay(preparer: preparer, stageName: Self.stage)
+        if let last { replay.historyWindow = last.count }
         var reader = LineReader()
         replay.run(reader: &reader)
         if replay.status != .ok { throw ExitCode(replay.status.rawValue) }
@@ -114,8 +139,8 @@ struct MiraPrompt: ParsableCommand {
     func loadPersonas() -> PersonaRegistry {
         var registry = PersonaRegistry()
         if let dir = PersonaRegistry.userDirectory() {
-            for file in registry.load(directory: dir).skipped {
-                report(stage: Self.stage, line: nil, "skipped persona file \(dir)/\(file): not a valid persona name or not UTF-8 text")
+            for (file, reason) in registry.load(directory: dir).skipped {
+                report(stage: Self.stage, line: nil, "skipped persona file \(dir)/\(file): \(reason)")
             }
         }
         return registry
@@ -139,9 +164,25 @@ struct MiraPrompt: ParsableCommand {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             fatal(stage: Self.stage, "message file \(path) is not UTF-8 text", status: .badInput)
         }
-        // A file's final newline is not part of the message.
-        return text.hasSuffix("\n") ? String(text.dropLast()) : text
+        // A file's final line break (LF or CRLF) is not part of the message.
+        // By bytes: in Swift "\r\n" is one Character, so hasSuffix("\n") misses it.
+        var end = bytes.count
+        if end > 0 && bytes[end - 1] == 0x0A { end -= 1 }
+        if end > 0 && end < bytes.count && bytes[end - 1] == 0x0D { end -= 1 }
+        return end == bytes.count ? text : String(decoding: bytes[..<end], as: UTF8.self)
     }
 }
 
 extension StructuredMode: ExpressibleByArgument {}
+
+/// `--last`: a number of messages, or `all`.
+struct HistoryWindow: ExpressibleByArgument {
+    /// nil: every earlier message.
+    var count: Int?
+
+    init?(argument: String) {
+        if argument == "all" { count = nil; return }
+        guard let n = Int(argument), n >= 0 else { return nil }
+        count = n
+    }
+}

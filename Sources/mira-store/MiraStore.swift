@@ -10,18 +10,24 @@ struct MiraStore: ParsableCommand {
         abstract: "Load and save Mira's chat sessions (SQLite).",
         discussion: "Database: --db, else $MIRA_DB, else $XDG_DATA_HOME/mira/mira.db (~/.local/share/mira/mira.db).",
         subcommands: [New.self, Load.self, Save.self, List.self, Export.self, Import.self, Remove.self])
+
+    static func main() {
+        Platform.prepareProcess()
+        main(nil)
+    }
 }
 
 struct DatabaseOption: ParsableArguments {
     @Option(name: .long, help: "The SQLite database file.")
     var db: String?
 
-    func open() -> SessionStore {
+    /// The store; `.readOnly` for commands that only read (they create and change nothing).
+    func open(_ access: SessionStore.Access = .readWrite) -> SessionStore {
         guard let path = StoreLocation.resolve(explicit: db) else {
             fatal(stage: "mira-store", "no database path: set --db, MIRA_DB or HOME", status: .usage)
         }
         do {
-            return try SessionStore(path: path)
+            return try SessionStore(path: path, access: access)
         } catch {
             fatal(stage: "mira-store", error.message, status: error.code.exitStatus)
         }
@@ -43,7 +49,9 @@ extension MiraStore {
         static let configuration = CommandConfiguration(abstract: "Print a fresh random session id.")
 
         func run() {
-            LineWriter.standardOutput.writeLine(Identifiers.newSessionID())
+            if !LineWriter.standardOutput.writeLine(Identifiers.newSessionID()) {
+                fatal(stage: "mira-store new", "cannot write to standard output", status: .ioError)
+            }
         }
     }
 
@@ -61,13 +69,13 @@ extension MiraStore {
 
         func run() throws {
             let id = checkedSession(session)
-            let store = database.open()
+            let store = database.open(.readOnly)
             do {
                 let history = try store.load(session: id, last: last)
                 if !LineWriter.standardOutput.writeLine(Record(session: id, history: history).line) {
-                    throw ExitCode(ExitStatus.ioError.rawValue)
+                    fatal(stage: "mira-store load", "cannot write to standard output", status: .ioError)
                 }
-            } catch let error as StageError {
+            } catch {
                 fatal(stage: "mira-store load", error.message, status: error.code.exitStatus)
             }
         }
@@ -93,7 +101,9 @@ extension MiraStore {
             let id = session.map(checkedSession)
             let store = database.open()
             let asText = (format ?? (Files.isTerminal(1) ? .text : .json)) == .text
-            var stage = Stage(name: "mira-store save", upstreamErrors: .refuse)
+            // Storing is save's work: a reader that goes away (`| head -1`)
+            // stops the writing, never the storing.
+            var stage = Stage(name: "mira-store save", upstreamErrors: .refuse, closedOutput: .keepWorking)
             var reader = LineReader()
             stage.run(reader: &reader, render: { record in
                 guard asText else { return record.line }
@@ -114,15 +124,19 @@ extension MiraStore {
         @Flag(help: "One JSON object per session instead of a table.") var json = false
 
         func run() throws {
-            let store = database.open()
+            let store = database.open(.readOnly)
             do {
                 for s in try store.list() {
+                    // A stored time is imported text: in the table its tabs,
+                    // line breaks and escapes are shown, so it cannot forge a row.
                     let line = json
                         ? JSONWriter.string(["session": .string(s.session), "messages": .int(s.messages), "last_activity": .string(s.lastActivity)])
-                        : "\(s.session)\t\(s.messages)\t\(s.lastActivity)"
-                    if !LineWriter.standardOutput.writeLine(line) { throw ExitCode(ExitStatus.ioError.rawValue) }
+                        : "\(s.session)\t\(s.messages)\t\(TerminalText.field(s.lastActivity))"
+                    if !LineWriter.standardOutput.writeLine(line) {
+                        fatal(stage: "mira-store list", "cannot write to standard output", status: .ioError)
+                    }
                 }
-            } catch let error as StageError {
+            } catch {
                 fatal(stage: "mira-store list", error.message, status: error.code.exitStatus)
             }
         }
@@ -137,7 +151,7 @@ extension MiraStore {
 
         func run() throws {
             let id = checkedSession(session)
-            let store = database.open()
+            let store = database.open(.readOnly)
             var broken = false
             do {
                 try store.export(session: id) { message in
@@ -147,13 +161,19 @@ extension MiraStore {
             } catch {
                 fatal(stage: "mira-store export", error.message, status: error.code.exitStatus)
             }
-            if broken { throw ExitCode(ExitStatus.ioError.rawValue) }
+            if broken { fatal(stage: "mira-store export", "cannot write to standard output", status: .ioError) }
         }
     }
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Read messages (JSON Lines, as export writes them) from stdin; all or nothing.")
+            abstract: "Read messages (JSON Lines, as export writes them) from stdin; all or nothing.",
+            discussion: """
+                Every line is read and checked before anything is stored, so a slow or typed
+                import never holds the database while chat turns are saved. Messages already
+                stored (same turn id, or for messages without one the same time, role and
+                content) are skipped, so importing an export twice adds nothing.
+                """)
 
         @OptionGroup var database: DatabaseOption
         @Option(help: "Put every message into this session, whatever its line says.") var session: String?
@@ -181,9 +201,14 @@ extension MiraStore {
                             throw StageError(.badRecord, where_ + "\(error)")
                         }
                     }
+                    if let problem = reader.readError {
+                        throw StageError(.storeFailed, "cannot read standard input: \(problem)")
+                    }
                     return nil
                 }
-                report(stage: "mira-store import", line: nil, "imported \(count) messages")
+                let already = count.read - count.added
+                report(stage: "mira-store import", line: nil,
+                       "imported \(count.added) messages" + (already > 0 ? " (\(already) already stored, skipped)" : ""))
             } catch {
                 fatal(stage: "mira-store import", error.message + " (nothing imported)", status: error.code.exitStatus)
             }

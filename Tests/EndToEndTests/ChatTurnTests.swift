@@ -24,7 +24,7 @@ import Testing
         #expect(carried[2]["content"] as? String == "echo: rough day, my boss yelled at me (2 messages)")
         // The overlay and mood of the last reply are fed back to the model.
         let system = try #require(carried[0]["content"] as? String)
-        #expect(system.contains("Your last reply used the default overlay with a curious mood"))
+        #expect(system.contains("Your last reply used the default overlay with a mood of \"curious\""))
 
         let stored = try world.exported("s1")
         #expect(stored.map { $0["role"] as? String } == ["user", "assistant", "user", "assistant"])

@@ -77,7 +77,7 @@ import Testing
         #expect(try world.sh("mira-eval --annotate --json < /dev/null").status == 64)
         let missing = try world.sh("mira-eval no-such-file.jsonl")
         #expect(missing.status == 66)
-        #expect(missing.stderr == "mira-eval: cannot read results file no-such-file.jsonl\n")
+        #expect(missing.stderr == "mira-eval: cannot read results file no-such-file.jsonl: No such file or directory\n")
     }
 
     @Test func aReplayedConversationIsScoredAgainstItsExpectations() throws {

@@ -342,7 +342,7 @@ final class MemoryCache: ReplyCache, @unchecked Sendable {
             #"{"id":"batch_req_y","custom_id":"t4","response":{"status_code":429,"body":{"error":{"message":"slow down","code":"rate_limit_exceeded"}}},"error":null}"#,
         ]
         directory.write("output.jsonl", lines.joined(separator: "\n") + "\n")
-        let file = try #require(BatchOutputFile(path: directory.path + "/output.jsonl"))
+        let file = try BatchOutputFile(path: directory.path + "/output.jsonl")
         #expect(file.count == 4 && file.unreadable == 1)
         var worker = caller(.batchOutput(file))
 

@@ -144,7 +144,7 @@ let builtinNames = ["default", "forbidden", "hallow", "haven"]
             Message(role: .user, content: "and?"),
         ]
         let system = try #require(systemPrompt(try buildRequest(history: history)))
-        #expect(system.contains("## Where you left off\nYour last reply used the forbidden overlay with a playful mood."))
+        #expect(system.contains("## Where you left off\nYour last reply used the forbidden overlay with a mood of \"playful\"."))
         #expect(!system.contains("hallow overlay"))
     }
 

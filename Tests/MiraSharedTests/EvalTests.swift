@@ -120,7 +120,7 @@ import Testing
     }()
 
     func evaluate(annotate: Bool = false) throws -> (report: EvalReport, lines: [String], unreadable: Int) {
-        let fd = try #require(Files.openForReading(Self.fixture))
+        let fd = try Files.openForReading(Self.fixture).get()
         defer { close(fd) }
         let output = OutputPipe()
         var reader = LineReader(fd: fd)
@@ -185,7 +185,7 @@ import Testing
     @Test func theJSONReportHasTheNumbersInAStableShape() throws {
         let report = try evaluate().report
         let json = report.json(ReportOptions(topMoods: 2, prices: Prices(input: 2, output: 8), minPassRate: 0.5))
-        #expect(json.objectValue?.keys == ["records", "passed", "pass_rate", "min_pass_rate", "gate_passed", "errors", "failures",
+        #expect(json.objectValue?.keys == ["records", "superseded", "passed", "pass_rate", "min_pass_rate", "gate_passed", "errors", "failures",
                                            "personas", "moods", "distinct_moods", "confusion", "latency_ms", "tokens", "cost_usd"])
         #expect(json["pass_rate"] == .number("0.3636"))
         #expect(json["gate_passed"] == false)
@@ -241,7 +241,7 @@ import Testing
         // Everything else of the record is as it was.
         var original = try #require(try json(result.lines[3]).objectValue)
         original["eval"] = nil
-        let fd = try #require(Files.openForReading(Self.fixture))
+        let fd = try Files.openForReading(Self.fixture).get()
         defer { close(fd) }
         var reader = LineReader(fd: fd)
         for _ in 0..<3 { _ = reader.next() }

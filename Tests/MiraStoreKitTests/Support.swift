@@ -50,7 +50,7 @@ func exportLines(_ store: SessionStore, session: String) throws -> [String] {
     return lines
 }
 
-/// Feeds lines to `importMessages` as `mira-store import` does.
+/// Feeds lines to `importMessages` as `mira-store import` does; returns how many were added.
 func importLines(_ store: SessionStore, _ lines: [String]) throws(StageError) -> Int {
     var remaining = lines[...]
     return try store.importMessages { () throws(StageError) -> StoredMessage? in
@@ -62,5 +62,5 @@ func importLines(_ store: SessionStore, _ lines: [String]) throws(StageError) ->
             throw StageError(.badJSON, "not JSON: \(error)")
         }
         return try StoredMessage(json: json, session: nil)
-    }
+    }.added
 }

@@ -26,10 +26,9 @@ public final class BatchOutputFile: @unchecked Sendable {
 
     public var count: Int { places.count }
 
-    /// Indexes the file at `path`; nil when it cannot be opened.
-    public init?(path: String) {
-        fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
+    /// Indexes the file at `path`; throws why it cannot be read.
+    public init(path: String) throws(FileProblem) {
+        fd = try Files.openForReading(path).get()
         var reader = LineReader(fd: fd)
         var offset = 0
         while let item = reader.next() {
@@ -49,6 +48,8 @@ public final class BatchOutputFile: @unchecked Sendable {
                 places[id] = (offset, bytes.count)
             }
         }
+        // Thrown after every member is set, so deinit still closes fd.
+        if let problem = reader.readError { throw problem }
     }
 
     deinit { close(fd) }

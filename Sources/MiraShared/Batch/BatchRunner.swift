@@ -58,8 +58,9 @@ public struct BatchTally: Equatable, Sendable {
 
     mutating func add(_ outcome: TurnOutcome) {
         done += 1
-        tokensIn += outcome.tokensIn
-        tokensOut += outcome.tokensOut
+        // Usage comes from the server: a hostile count saturates, never traps.
+        tokensIn = tokensIn.addingSaturated(Int.count(outcome.tokensIn))
+        tokensOut = tokensOut.addingSaturated(Int.count(outcome.tokensOut))
         switch outcome.kind {
         case .answered: answered += 1
         case .cached: cached += 1

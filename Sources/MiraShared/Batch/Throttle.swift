@@ -48,7 +48,10 @@ public struct Throttle: Sendable {
         var until = Double(pausedUntil)
         if requestsPerMinute != nil { until = max(until, nextRequestAt) }
         if tokensPerMinute != nil { until = max(until, nextTokensAt) }
-        if until > Double(now) { return .wait(milliseconds: max(1, Int((until - Double(now)).rounded(.up)))) }
+        if until > Double(now) {
+            // Clamped in Double: a pause and a clock are far apart only when something is wrong.
+            return .wait(milliseconds: max(1, Int(min((until - Double(now)).rounded(.up), 86_400_000))))
+        }
         let t = Double(now)
         if let rpm = requestsPerMinute { nextRequestAt = max(nextRequestAt, t) + 60_000 / Double(rpm) }
         if let tpm = tokensPerMinute { nextTokensAt = max(nextTokensAt, t) + 60_000 * Double(max(tokens, 1)) / Double(tpm) }
@@ -88,15 +91,19 @@ public struct RateLimitHeaders: Equatable, Sendable {
 
     public init?(headers: [String: String], now: Int64) {
         var until: Int64?
-        func later(_ t: Int64) { until = max(until ?? t, t) }
+        // Saturating: the clock is ours, but nothing here may trap whatever it holds.
+        func later(_ wait: Int) {
+            let (t, overflow) = now.addingReportingOverflow(Int64(min(wait, 3_600_000)))
+            until = max(until ?? .min, overflow ? .max : t)
+        }
         if let after = RetryPolicy.retryAfterMilliseconds(headers: headers, now: Int(now / 1000)) {
-            later(now + Int64(min(after, 3_600_000)))
+            later(after)
         }
         for kind in ["requests", "tokens"] {
             guard headers["x-ratelimit-remaining-\(kind)"].flatMap({ Double($0) }) == 0,
                 let reset = headers["x-ratelimit-reset-\(kind)"].flatMap(Self.duration)
             else { continue }
-            later(now + Int64(min(reset, 3_600_000)))
+            later(reset)
         }
         guard let until else { return nil }
         pauseUntil = until

@@ -74,9 +74,12 @@ public struct TurnCaller: @unchecked Sendable {
     }
 
     mutating func answer(_ record: inout Record, line: Int) throws(StageError) -> TurnOutcome {
-        guard var request = record.request else {
+        guard let asked = record.request else {
             throw StageError(.noRequest, "record has no request (run it through mira-prompt first)")
         }
+        // A record saved by a streamed run of an older build may still carry
+        // the stream flags: they are how a run talks, not what it asks.
+        var request = ChatClient.withoutStreamFlags(asked)
         if let model { request["model"] = .string(model) }
 
         if case .emitBatch = source {
@@ -121,11 +124,9 @@ public struct TurnCaller: @unchecked Sendable {
         return outcome(.answered, record)
     }
 
-    /// The request as the cache sees it: stream flags make no other answer.
+    /// The request under the server's scope; stream flags make no other answer.
     func cacheKey(_ request: JSONObject) -> String {
-        var body = request
-        body["stream"] = nil
-        body["stream_options"] = nil
+        let body = ChatClient.withoutStreamFlags(request)
         var hash = SHA256()
         hash.update(cacheScope.utf8)
         hash.update([0x0A])
@@ -136,7 +137,7 @@ public struct TurnCaller: @unchecked Sendable {
     func outcome(_ kind: TurnOutcome.Kind, _ record: Record) -> TurnOutcome {
         let usage = record.fields["usage"]
         return TurnOutcome(kind: kind, line: record.line,
-                           tokensIn: usage?["prompt_tokens"]?.intValue ?? 0, tokensOut: usage?["completion_tokens"]?.intValue ?? 0)
+                           tokensIn: Int.count(usage?["prompt_tokens"]?.intValue), tokensOut: Int.count(usage?["completion_tokens"]?.intValue))
     }
 
     /// An error record for the output and its stderr line (`line N: cause`).

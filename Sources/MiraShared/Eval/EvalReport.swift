@@ -31,6 +31,8 @@ public struct EvalReport: Sendable {
     public private(set) var billedCompletionTokens = 0
     /// Records that were not from the cache: what the cost covers.
     public private(set) var billedRecords = 0
+    /// Earlier records of re-run turns, left out: only a turn's last record counts.
+    public var superseded = 0
 
     /// The column for a turn with no reply persona.
     public static let noPersona = "(none)"
@@ -54,14 +56,15 @@ public struct EvalReport: Sendable {
             cachedRecords += 1
         } else {
             billedRecords += 1
-            billedPromptTokens += score.promptTokens
-            billedCompletionTokens += score.completionTokens
+            billedPromptTokens = billedPromptTokens.addingSaturated(score.promptTokens)
+            billedCompletionTokens = billedCompletionTokens.addingSaturated(score.completionTokens)
         }
         if score.errorCode == nil, let ms = score.latencyMilliseconds {
             if score.cached { cachedLatenciesLeftOut += 1 } else { latencies.append(ms) }
         }
-        promptTokens += score.promptTokens
-        completionTokens += score.completionTokens
+        // Token counts come from servers: they saturate, never trap.
+        promptTokens = promptTokens.addingSaturated(score.promptTokens)
+        completionTokens = completionTokens.addingSaturated(score.completionTokens)
     }
 
     /// passed / total; nil when there were no records.
@@ -98,9 +101,13 @@ public struct EvalReport: Sendable {
 /// Fixed-point text for a number, without Foundation's formatters.
 public enum DecimalText {
     /// `value` rounded to `places` decimals ("0.125" → "0.13" with 2).
+    /// Beyond what whole numbers hold exactly (about 9e15 after scaling) the
+    /// value is written as Swift writes a Double ("2.25e+19"): a cost from a
+    /// hostile usage count must print, not trap.
     public static func fixed(_ value: Double, places: Int) -> String {
         var scale = 1
         for _ in 0..<places { scale *= 10 }
+        guard value.isFinite, abs(value) * Double(scale) < 9e15 else { return String(value) }
         let scaled = Int((abs(value) * Double(scale)).rounded())
         let whole = String(scaled / scale)
         var fraction = String(scaled % scale)
@@ -112,7 +119,7 @@ public enum DecimalText {
     /// As `fixed`, without trailing zeros: a JSON number that reads well ("0.8", "12").
     public static func trimmed(_ value: Double, places: Int) -> String {
         var text = fixed(value, places: places)
-        guard text.contains(".") else { return text }
+        guard text.contains("."), !text.contains("e") else { return text }
         while text.hasSuffix("0") { text.removeLast() }
         if text.hasSuffix(".") { text.removeLast() }
         return text

@@ -6,7 +6,16 @@ public struct Evaluator {
 
     public var settings: EvalSettings
     public var annotate: Bool
-    public private(set) var results = EvalReport()
+    /// Scores of records without a turn id, and of lines that were not records.
+    var scored = EvalReport()
+    /// The latest score of each turn id: after `mira-llm --resume ... >> out`
+    /// a turn's failed record and its later answer are both in the file, and
+    /// only the last one says how the turn went.
+    var latest: [String: Score] = [:]
+    /// Earlier records of a turn that a later record of the same turn replaced.
+    public private(set) var superseded = 0
+    /// Inputs whose reading failed part-way (an I/O error, a folder as stdin).
+    public private(set) var readFailures = 0
     /// Lines that were not records (not JSON, not an object, a bad field, too long).
     public private(set) var unreadableLines = 0
     public private(set) var outputBroken = false
@@ -28,7 +37,7 @@ public struct Evaluator {
                 do {
                     var record = try Record(line: bytes)
                     let score = Score(record: record, settings: settings)
-                    results.add(score)
+                    add(score, turn: record.turn)
                     if annotate {
                         record.fields["eval"] = score.json
                         write(record, writer)
@@ -38,6 +47,23 @@ public struct Evaluator {
                 }
             }
         }
+        if let problem = reader.readError {
+            readFailures += 1
+            report(stage: Self.stage, line: nil, "cannot read \(source ?? "standard input"): \(problem)")
+        }
+    }
+
+    /// The report: every score that counts, the last one of each turn.
+    public var results: EvalReport {
+        var report = scored
+        for score in latest.values { report.add(score) }
+        report.superseded = superseded
+        return report
+    }
+
+    mutating func add(_ score: Score, turn: String?) {
+        guard let turn else { return scored.add(score) }
+        if latest.updateValue(score, forKey: turn) != nil { superseded += 1 }
     }
 
     /// A line that is not a record counts as a failed one, under its code.
@@ -45,7 +71,7 @@ public struct Evaluator {
         unreadableLines += 1
         report(stage: source.map { "\(Self.stage): \($0)" } ?? Self.stage, line: line, error.message)
         let score = Score(unreadable: error)
-        results.add(score)
+        scored.add(score)
         guard annotate else { return }
         var record = Record(failure: error, stage: Self.stage)
         record.fields["eval"] = score.json

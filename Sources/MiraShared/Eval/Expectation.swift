@@ -36,16 +36,22 @@ public struct Expectation: Equatable, Sendable {
     }
 
     /// A mood matches when it is an expected word or holds one as whole
-    /// words: "gently playful" matches "playful", "unplayful" does not.
+    /// words: "gently playful" matches "playful", "unplayful" does not, and
+    /// neither does a negated one ("not playful", "never playful").
     public func moodMatches(_ actual: String) -> Bool {
         guard let moods else { return true }
         let said = Self.words(actual)
         return moods.contains { expected in
             let wanted = Self.words(expected)
             guard !wanted.isEmpty, wanted.count <= said.count else { return false }
-            return (0...(said.count - wanted.count)).contains { Array(said[$0..<($0 + wanted.count)]) == wanted }
+            return (0...(said.count - wanted.count)).contains { start in
+                Array(said[start..<(start + wanted.count)]) == wanted && !said[..<start].contains(where: Self.negations.contains)
+            }
         }
     }
+
+    /// Words that turn the mood after them around.
+    static let negations: Set<Substring> = ["not", "no", "never", "non", "un", "hardly", "barely", "without", "nor"]
 
     static func folded(_ s: String) -> String {
         String(s.lowercased().drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())

@@ -38,6 +38,7 @@ extension EvalReport {
         func number(_ value: Int?) -> JSON { value.map { .int($0) } ?? .null }
         var o = JSONObject()
         o["records"] = .int(total)
+        o["superseded"] = .int(superseded)
         o["passed"] = .int(passed)
         o["pass_rate"] = passRate.map { .number(DecimalText.trimmed($0, places: 4)) } ?? .null
         o["min_pass_rate"] = options.minPassRate.map { .number(DecimalText.trimmed($0, places: 4)) } ?? .null
@@ -76,7 +77,7 @@ extension EvalReport {
     func sections(_ options: ReportOptions) -> [(title: String, header: [String]?, rows: [[String]])] {
         var out: [(title: String, header: [String]?, rows: [[String]])] = []
         var summary: [[String]] = [
-            ["records", String(total)],
+            ["records", String(total) + (superseded > 0 ? " (\(superseded) earlier records of re-run turns left out)" : "")],
             ["passed", "\(passed) (\(passRate.map(DecimalText.percent) ?? "-"))"],
         ]
         if let minimum = options.minPassRate {

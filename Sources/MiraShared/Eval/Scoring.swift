@@ -21,6 +21,8 @@ public enum Check: String, Sendable, CaseIterable {
     case characterBreak = "character_break"
     /// The output is longer than the limit.
     case overlongOutput = "overlong_output"
+    /// `usage` token counts or `latency_ms` are not whole numbers of 0 or more.
+    case invalidUsage = "invalid_usage"
 }
 
 /// What the checks compare against.
@@ -44,7 +46,8 @@ public struct EvalSettings: Sendable {
 
     /// Reads a phrase list: one a line; blank lines and `#` comments skipped.
     public static func phrases(fromFile text: String) -> [String] {
-        text.split(separator: "\n", omittingEmptySubsequences: true).compactMap { raw in
+        // Split on any line break: "\r\n" is one Character, never equal to "\n".
+        text.split(whereSeparator: \.isNewline).compactMap { raw in
             let line = Expectation.folded(String(raw))
             return line.isEmpty || line.hasPrefix("#") ? nil : line
         }
@@ -92,10 +95,19 @@ public struct Score: Equatable, Sendable {
     /// Runs every check that applies to `record`.
     public init(record: Record, settings: EvalSettings) {
         let fields = record.fields
-        if let usage = fields["usage"]?.objectValue {
-            promptTokens = usage["prompt_tokens"]?.intValue ?? 0
-            completionTokens = usage["completion_tokens"]?.intValue ?? 0
+        var numbersValid = true
+        /// A count from the record: a whole number of 0 or more, else noted and counted as 0.
+        func count(_ value: JSON?) -> Int? {
+            guard let value, !value.isNull else { return nil }
+            guard let n = value.intValue, n >= 0 else { numbersValid = false; return nil }
+            return n
         }
+        if let usage = fields["usage"]?.objectValue {
+            promptTokens = count(usage["prompt_tokens"]) ?? 0
+            completionTokens = count(usage["completion_tokens"]) ?? 0
+        }
+        let latency = count(fields["latency_ms"])
+        defer { if !numbersValid { failed.append(.invalidUsage) } }
         cached = fields["cached"]?.boolValue == true
         var expectation: Expectation?
         if let expect = fields["expect"], !expect.isNull {
@@ -108,7 +120,7 @@ public struct Score: Equatable, Sendable {
             errorCode = record.error?["code"]?.stringValue ?? "unknown"
             return
         }
-        latencyMilliseconds = fields["latency_ms"]?.intValue
+        latencyMilliseconds = latency
         guard let reply = fields["reply"], !reply.isNull else {
             failed.insert(.noReply, at: 0)
             return

@@ -4,6 +4,16 @@ import Glibc
 import Musl
 #endif
 
+/// Why a file could not be used, in words for a person.
+public struct FileProblem: Error, Equatable, Sendable, CustomStringConvertible {
+    public var reason: String
+
+    public init(reason: String) { self.reason = reason }
+    public init(errno code: Int32) { reason = Files.describe(errno: code) }
+
+    public var description: String { reason }
+}
+
 /// The little file I/O the core needs, without Foundation (whose start-up
 /// cost every process of a chat turn would pay).
 public enum Files {
@@ -29,6 +39,28 @@ public enum Files {
         return read(fd: fd, limit: limit)
     }
 
+    /// A file that must be a plain file of our own choosing: a symlink is not
+    /// followed (a link to a key or /etc/shadow would send it to the server),
+    /// a FIFO or device is not waited on, and a file over `limit` bytes is
+    /// refused by its size before a byte is read.
+    public static func readRegularFile(path: String, limit: Int) -> Result<[UInt8], FileProblem> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else {
+            return .failure(errno == ELOOP ? FileProblem(reason: "it is a symbolic link (not followed)") : FileProblem(errno: errno))
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return .failure(FileProblem(errno: errno)) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { return .failure(FileProblem(reason: "it is not a regular file")) }
+        guard Int(info.st_size) <= limit else {
+            return .failure(FileProblem(reason: "it is \(info.st_size) bytes, over the \(limit)-byte limit"))
+        }
+        guard let bytes = read(fd: fd, limit: limit) else {
+            return .failure(FileProblem(reason: "it grew past the \(limit)-byte limit while being read"))
+        }
+        return .success(bytes)
+    }
+
     /// Everything from a descriptor up to `limit` bytes, or nil beyond it.
     public static func read(fd: Int32, limit: Int) -> [UInt8]? {
         var out: [UInt8] = []
@@ -45,10 +77,24 @@ public enum Files {
         }
     }
 
-    /// A descriptor to read `path` from, or nil when it cannot be opened.
-    public static func openForReading(_ path: String) -> Int32? {
+    /// A descriptor to read `path` from, or why it cannot be read. A folder
+    /// is refused here: opening one works, and reading it would only fail
+    /// later, where a line reader would take the error for an empty file.
+    public static func openForReading(_ path: String) -> Result<Int32, FileProblem> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        return fd >= 0 ? fd : nil
+        guard fd >= 0 else { return .failure(FileProblem(errno: errno)) }
+        var info = stat()
+        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            return .failure(FileProblem(reason: "it is a directory"))
+        }
+        return .success(fd)
+    }
+
+    /// The system's words for an errno value ("No such file or directory").
+    public static func describe(errno code: Int32) -> String {
+        guard let text = strerror(code) else { return "error \(code)" }
+        return String(cString: text)
     }
 
     /// Makes a folder and its parents, owner-only where it creates them.

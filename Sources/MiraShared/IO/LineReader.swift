@@ -24,6 +24,10 @@ public struct LineReader {
     var eof = false
     /// The number of the line last returned, counting from 1.
     public private(set) var lineNumber = 0
+    /// Why reading stopped early (a folder, an I/O error): nil at a true end
+    /// of input. Callers check it after the last line, so a failed read is
+    /// never taken for an input that simply ended.
+    public private(set) var readError: FileProblem?
 
     public init(fd: Int32 = 0, maxLine: Int = defaultMaxLine, bufferSize: Int = 256 * 1024) {
         self.fd = fd
@@ -71,6 +75,7 @@ public struct LineReader {
             let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n > 0 { end = n; return true }
             if n < 0 && errno == EINTR { continue }
+            if n < 0 { readError = FileProblem(errno: errno) }
             eof = true
             return false
         }

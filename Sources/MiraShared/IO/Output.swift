@@ -7,10 +7,19 @@ import Musl
 /// Writes whole lines straight to a descriptor: one line is one write call
 /// (looped only for very long lines), so a reader downstream never sees half
 /// a record and nothing waits in a buffer when the process dies.
+///
+/// On a terminal every byte written is shown harmlessly (`TerminalText`):
+/// whatever Mira writes may hold text from a model or a server. Into a pipe
+/// or a file the bytes go exactly as given.
 public struct LineWriter: Sendable {
     public let fd: Int32
+    /// The descriptor is a terminal (checked once, when the writer is made).
+    public let isTerminal: Bool
 
-    public init(fd: Int32 = 1) { self.fd = fd }
+    public init(fd: Int32 = 1) {
+        self.fd = fd
+        isTerminal = isatty(fd) == 1
+    }
 
     public static let standardOutput = LineWriter(fd: 1)
     public static let standardError = LineWriter(fd: 2)
@@ -28,8 +37,16 @@ public struct LineWriter: Sendable {
         writeLine(Array(text.utf8))
     }
 
+    /// Writes text: shown harmlessly on a terminal, exact elsewhere.
     @discardableResult
     public func write(_ bytes: [UInt8]) -> Bool {
+        writeRaw(isTerminal ? TerminalText.visible(bytes) : bytes)
+    }
+
+    /// Writes bytes as they are: only for Mira's own control sequences
+    /// (the progress line's carriage return and erase).
+    @discardableResult
+    public func writeRaw(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {

@@ -64,16 +64,15 @@ public struct ChatClient {
     }
 
     /// The validated reply and the body that produced it.
+    /// `sent` is the request as asked (after any json-schema fallback) without
+    /// the stream flags: streaming is how this run talked to the server, not
+    /// part of the turn, and a record that kept them would break later runs.
     public func complete(_ request: JSONObject, transport: some ChatTransport) throws(StageError) -> (Completion, sent: JSONObject) {
-        var body = request
-        if stream {
-            body["stream"] = true
-            body["stream_options"] = ["include_usage": true]
-        }
+        var body = Self.withoutStreamFlags(request)
         var retries = 0
         var fellBack = false
         while true {
-            let verdict = exchange(body, transport: transport)
+            let verdict = exchange(streaming(body), transport: transport)
             switch verdict {
             case .success(let completion):
                 return (completion, body)
@@ -102,11 +101,29 @@ public struct ChatClient {
         }
     }
 
+    /// The request with the stream flags this run wants, and no others.
+    func streaming(_ body: JSONObject) -> JSONObject {
+        guard stream else { return body }
+        var streamed = body
+        streamed["stream"] = true
+        streamed["stream_options"] = ["include_usage": true]
+        return streamed
+    }
+
+    /// A request as a record keeps it: without `stream` and `stream_options`.
+    public static func withoutStreamFlags(_ request: JSONObject) -> JSONObject {
+        var body = request
+        body["stream"] = nil
+        body["stream_options"] = nil
+        return body
+    }
+
     /// What a request may cost against a tokens-per-minute cap before the
     /// server says: about four bytes a token in, plus the most it may write.
+    /// The limit comes from the record, so it is clamped, never trusted.
     static func estimatedTokens(_ body: JSONObject, bytes: Int) -> Int {
         let out = body["max_completion_tokens"]?.intValue ?? body["max_tokens"]?.intValue ?? 256
-        return bytes / 4 + out
+        return (bytes / 4).addingSaturated(Int.count(out))
     }
 
     /// One POST and what it came to.

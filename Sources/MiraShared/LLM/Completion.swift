@@ -20,7 +20,13 @@ public enum CompletionReader {
     /// An answer that was not 2xx: retry it, or fail with the right code.
     public static func verdict(status: Int, headers: [String: String], body: [UInt8], now: Int) -> Verdict {
         let error = errorDetail(body)
-        let cause = "server answered \(status)" + (error.message.map { ": \($0)" } ?? "")
+        var cause = "server answered \(status)" + (error.message.map { ": \($0)" } ?? "")
+        if (300..<400).contains(status) {
+            // Mira does not follow redirects (a POST with a key must not
+            // wander); say where the server points, so the base URL can be fixed.
+            let target = headers["location"].map { "to " + clip(URLText.redacted($0)) } ?? "with no Location"
+            cause = "server answered \(status), a redirect \(target): Mira does not follow redirects: set the base URL to that address, up to /v1"
+        }
         if status == 401 || status == 403 {
             return .failure(StageError(.rejectedKey, cause + " (check OPENAI_API_KEY)"))
         }

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// When to try a request again and how long to wait first.
 public struct RetryPolicy: Sendable {
     /// Retries after the first attempt.
@@ -39,34 +33,45 @@ public struct RetryPolicy: Sendable {
     }
 
     /// Reads `retry-after-ms`, else `retry-after` (seconds or an HTTP date).
+    /// Every value comes from the server: anything out of range is clamped
+    /// to a day (far beyond any wait we honour) and nothing can overflow.
     public static func retryAfterMilliseconds(headers: [String: String], now: Int) -> Int? {
-        // A day is far beyond any wait we honour; clamping first keeps a
-        // hostile "1e300" or "inf" from overflowing the conversion.
         let day = 86_400_000.0
         if let ms = headers["retry-after-ms"].flatMap(Double.init), ms >= 0 { return Int(min(ms, day)) }
         guard let value = headers["retry-after"] else { return nil }
         if let seconds = Double(value), seconds >= 0 { return Int(min(seconds * 1000, day)) }
-        if let date = httpDate(value) { return max(0, (date - now) * 1000) }
+        if let date = httpDate(value) {
+            // In Double: a date and a clock from outside may be far apart.
+            return Int(min(max(0, (Double(date) - Double(now)) * 1000), day))
+        }
         return nil
     }
 
-    /// Seconds since 1970 for an IMF-fixdate such as `Wed, 21 Oct 2015 07:28:00 GMT`.
+    /// Seconds since 1970 for an IMF-fixdate such as `Wed, 21 Oct 2015 07:28:00 GMT`;
+    /// nil for anything else, including fields out of their ranges.
     public static func httpDate(_ text: String) -> Int? {
         let parts = text.split(separator: " ")
         guard parts.count == 6, parts[5] == "GMT",
-            let day = Int(parts[1]), let year = Int(parts[3]),
+            let day = Int(parts[1]), (1...31).contains(day),
+            let year = Int(parts[3]), (1970...9999).contains(year),
             let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
                 .firstIndex(of: String(parts[2]))
         else { return nil }
-        let clock = parts[4].split(separator: ":").compactMap { Int($0) }
-        guard clock.count == 3 else { return nil }
-        var t = tm()
-        t.tm_year = Int32(year - 1900)
-        t.tm_mon = Int32(month)
-        t.tm_mday = Int32(day)
-        t.tm_hour = Int32(clock[0])
-        t.tm_min = Int32(clock[1])
-        t.tm_sec = Int32(clock[2])
-        return Int(timegm(&t))
+        let clock = parts[4].split(separator: ":", omittingEmptySubsequences: false).compactMap { Int($0) }
+        guard clock.count == 3, (0...23).contains(clock[0]), (0...59).contains(clock[1]), (0...60).contains(clock[2]) else {
+            return nil
+        }
+        return daysFromCivil(year: year, month: month + 1, day: day) * 86_400 + clock[0] * 3600 + clock[1] * 60 + clock[2]
+    }
+
+    /// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+    /// algorithm), pure arithmetic on small numbers instead of libc's timegm.
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
     }
 }

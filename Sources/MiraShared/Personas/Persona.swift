@@ -46,25 +46,38 @@ public struct PersonaRegistry: Sendable {
         }
     }
 
+    /// The most a persona file may hold: it goes into the system prompt.
+    public static let maxFileBytes = 256 * 1024
+
     /// Loads `NAME.md` files from `directory` (missing folder: nothing to do).
-    /// Files whose names are not valid persona names are skipped and reported
-    /// in `skipped`, never read, so no name can reach outside the folder.
-    public mutating func load(directory: String) -> (loaded: [String], skipped: [String]) {
-        var loaded: [String] = [], skipped: [String] = []
+    /// Only plain files are read: no symbolic link is followed and no FIFO
+    /// waited on. Files whose names are not valid persona names are never
+    /// read, so no name can reach outside the folder. Each file skipped comes
+    /// back with the reason.
+    public mutating func load(directory: String) -> (loaded: [String], skipped: [(file: String, reason: String)]) {
+        var loaded: [String] = [], skipped: [(file: String, reason: String)] = []
         for file in Files.list(directory: directory).sorted() where file.hasSuffix(".md") {
             let name = String(file.dropLast(3))
             do {
                 try Identifiers.validatePersonaName(name)
             } catch {
-                skipped.append(file)
+                skipped.append((file, "not a valid persona name (1-32 lower-case letters, digits, '-' or '_', starting with a letter)"))
                 continue
             }
             let path = directory + "/" + file
-            guard let bytes = Files.read(path: path, limit: 256 * 1024),
-                let text = String(validating: bytes, as: UTF8.self),
-                text.contains(where: { !$0.isWhitespace })
-            else {
-                skipped.append(file)
+            let bytes: [UInt8]
+            switch Files.readRegularFile(path: path, limit: Self.maxFileBytes) {
+            case .success(let read): bytes = read
+            case .failure(let problem):
+                skipped.append((file, problem.reason))
+                continue
+            }
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                skipped.append((file, "not UTF-8 text"))
+                continue
+            }
+            guard text.contains(where: { !$0.isWhitespace }) else {
+                skipped.append((file, "empty"))
                 continue
             }
             install(Persona(name: name, text: text, source: path))

@@ -159,9 +159,12 @@ public enum ChatRequest {
         if var messages = body["messages"]?.arrayValue, case .object(var first)? = messages.first,
             first["role"]?.stringValue == "system", let text = first["content"]?.stringValue
         {
-            first["content"] = .string(SystemPrompt.replacingContract(in: text, personas: personas, with: .jsonSchema))
-            messages[0] = .object(first)
-            body["messages"] = .array(messages)
+            // A prompt not built by mira-prompt keeps its text; the schema still binds.
+            if let switched = SystemPrompt.replacingContract(in: text, personas: personas, with: .jsonSchema) {
+                first["content"] = .string(switched)
+                messages[0] = .object(first)
+                body["messages"] = .array(messages)
+            }
         }
         applyJSONSchema(to: &body, schema: schema)
         return body

@@ -20,12 +20,17 @@ public enum SystemPrompt {
     }
 
     /// Carries the overlay across turns: the model sees where it left off.
+    /// Both values were written by the model (or imported), and they land in
+    /// the system role: the persona must be a valid name and the mood one
+    /// short quoted line, or a reply could write the next turn's instructions.
     static func context(lastAssistant: Message?, forced: Bool) -> String {
-        guard let last = lastAssistant, let persona = last.persona else {
+        guard let last = lastAssistant, let persona = last.persona,
+            (try? Identifiers.validatePersonaName(persona)) != nil
+        else {
             return "## Where you left off\nThis is the start of the conversation."
         }
         var line = "## Where you left off\nYour last reply used the \(persona) overlay"
-        if let mood = last.mood { line += " with a \(mood) mood" }
+        if let mood = last.mood.flatMap({ carried($0, limit: maxCarriedMood) }) { line += " with a mood of \"\(mood)\"" }
         line += "."
         if !forced { line += " Stay in it unless the moment calls for another." }
         return line
@@ -45,9 +50,33 @@ public enum SystemPrompt {
             """
     }
 
-    /// The prompt with its contract section swapped for another mode's.
-    static func replacingContract(in text: String, personas: [String], with structured: StructuredMode) -> String {
-        guard let range = text.firstRange(of: contractHeading) else { return text }
-        return String(text[..<range.lowerBound]) + contract(personas, structured: structured)
+    /// The longest mood carried into the next prompt (the schema's own cap).
+    static let maxCarriedMood = 40
+
+    /// A value from a reply made safe to quote in the system prompt: one
+    /// line (every break, tab, control and quote mark becomes a space),
+    /// spaces collapsed, at most `limit` characters; nil when nothing is left.
+    static func carried(_ text: String, limit: Int) -> String? {
+        var out = ""
+        for c in text {
+            let plain = !(c.isWhitespace || c.isNewline || c == "\"" || c.unicodeScalars.contains { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) })
+            if plain {
+                out.append(c)
+            } else if !out.isEmpty && out.last != " " {
+                out.append(" ")
+            }
+            if out.count >= limit { break }
+        }
+        while out.last == " " { out.removeLast() }
+        return out.isEmpty ? nil : out
+    }
+
+    /// The prompt with its contract, the part it always ends with, swapped
+    /// for another mode's. The whole known part is matched at the end, never
+    /// searched for: a persona text may hold the same heading.
+    static func replacingContract(in text: String, personas: [String], with structured: StructuredMode) -> String? {
+        let current = contract(personas, structured: .tools)
+        guard text.hasSuffix(current) else { return nil }
+        return String(text.dropLast(current.count)) + contract(personas, structured: structured)
     }
 }

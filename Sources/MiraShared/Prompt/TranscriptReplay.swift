@@ -113,8 +113,9 @@ public struct Transcript: Equatable, Sendable {
     }
 
     /// Calls `each` with every turn record, in order, built the way
-    /// mira-prompt builds any turn; stops early when `each` returns false.
-    public func forEachTurn(preparer: TurnPreparer, _ each: (Record) -> Bool) throws(StageError) {
+    /// mira-prompt builds any turn, with at most `historyWindow` earlier
+    /// messages (nil: all); stops early when `each` returns false.
+    public func forEachTurn(preparer: TurnPreparer, historyWindow: Int? = nil, _ each: (Record) -> Bool) throws(StageError) {
         try validate()
         var user = 0
         for (k, m) in messages.enumerated() where m.role == .user {
@@ -122,7 +123,8 @@ public struct Transcript: Equatable, Sendable {
             var record = Record()
             record.fields = ["mira": .int(Record.version), "id": idValue ?? .string(id)]
             record.fields["turn"] = .string("\(id):\(user)")
-            record.fields["history"] = .array(messages[..<k].map(\.json))
+            let first = historyWindow.map { max(0, k - $0) } ?? 0
+            record.fields["history"] = .array(messages[first..<k].map(\.json))
             record.fields["input"] = .string(m.content)
             if let expected = expectation(userIndex: user - 1, messageIndex: k) { record.fields["expect"] = expected }
             for member in carried { record.fields[member.key] = member.value }
@@ -145,7 +147,15 @@ public struct TranscriptReplay {
     /// Why the open session cannot be replayed (one of its lines was bad).
     var spoiled: StageError?
     var writer: LineWriter = .standardOutput
-    var outputBroken = false
+    var outputBroken: Bool { stage.outputBroken }
+    /// How many earlier messages each turn carries: the live pipeline's
+    /// `mira-store load` window by default, so a replayed turn asks what the
+    /// live turn asked (and output grows with the transcript, not its square).
+    /// nil carries all of them.
+    public var historyWindow: Int? = TranscriptReplay.defaultHistoryWindow
+
+    /// `mira-store load`'s default `--last`.
+    public static let defaultHistoryWindow = 15
 
     public init(preparer: TurnPreparer, stageName: String) {
         self.preparer = preparer
@@ -168,6 +178,7 @@ public struct TranscriptReplay {
             }
         }
         finishOpen()
+        stage.noteReadError(reader)
     }
 
     mutating func read(_ bytes: [UInt8], line: Int) {
@@ -186,7 +197,7 @@ public struct TranscriptReplay {
         if let e = object["error"], !e.isNull {
             // A line an earlier stage failed goes on untouched.
             finishOpen()
-            if !writer.writeLine(bytes) { brokenOutput() }
+            stage.write(bytes, to: writer)
             return
         }
         if object["messages"] != nil {
@@ -248,7 +259,7 @@ public struct TranscriptReplay {
         let writer = self.writer
         var broken = false
         do {
-            try transcript.forEachTurn(preparer: preparer) { record in
+            try transcript.forEachTurn(preparer: preparer, historyWindow: historyWindow) { record in
                 broken = !writer.writeLine(record.line)
                 return !broken
             }
@@ -271,7 +282,6 @@ public struct TranscriptReplay {
     }
 
     mutating func brokenOutput() {
-        outputBroken = true
         stage.brokenOutput()
     }
 }

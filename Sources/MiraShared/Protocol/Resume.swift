@@ -2,6 +2,8 @@
 /// interrupted batch restarts where it stopped.
 public struct FinishedTurns: Sendable {
     public private(set) var turns: Set<String> = []
+    /// Set when the file could not be read to its end.
+    public private(set) var readError: FileProblem?
 
     public init() {}
 
@@ -16,6 +18,7 @@ public struct FinishedTurns: Sendable {
             else { continue }
             turns.insert(turn)
         }
+        readError = reader.readError
     }
 
     public func contains(_ record: Record) -> Bool {

@@ -9,13 +9,25 @@ public struct Stage {
         case refuse
     }
 
+    /// What to do when standard output closes (`| head -1`, a full disk).
+    public enum ClosedOutput {
+        /// Stop reading: the output was the stage's only work.
+        case stop
+        /// Go on with every record and only stop writing: save's work is
+        /// storing, and a reader that went away must not cost a stored turn.
+        case keepWorking
+    }
+
     public let name: String
     public var upstreamErrors: UpstreamErrors = .passThrough
+    public var closedOutput: ClosedOutput = .stop
     public private(set) var status: ExitStatus = .ok
+    public private(set) var outputBroken = false
 
-    public init(name: String, upstreamErrors: UpstreamErrors = .passThrough) {
+    public init(name: String, upstreamErrors: UpstreamErrors = .passThrough, closedOutput: ClosedOutput = .stop) {
         self.name = name
         self.upstreamErrors = upstreamErrors
+        self.closedOutput = closedOutput
     }
 
     /// Notes a failure: the first one decides the exit status.
@@ -31,7 +43,7 @@ public struct Stage {
         render: (Record) -> [UInt8]? = { $0.line },
         transform: (inout Record, Int) throws(StageError) -> Void
     ) {
-        while let item = reader.next() {
+        while !(outputBroken && closedOutput == .stop), let item = reader.next() {
             let lineNumber = reader.lineNumber
             var record: Record
             switch item {
@@ -50,7 +62,7 @@ public struct Stage {
                 if record.hasError {
                     switch upstreamErrors {
                     case .passThrough:
-                        if !writer.writeLine(bytes) { return brokenOutput() }
+                        write(bytes, to: writer)
                     case .refuse:
                         let from = record.error?["stage"]?.stringValue ?? "an earlier stage"
                         let code = record.error?["code"]?.stringValue ?? "error"
@@ -66,8 +78,16 @@ public struct Stage {
                 fail(error, line: lineNumber, record: record, writer: writer)
                 continue
             }
-            if let out = render(record), !writer.writeLine(out) { return brokenOutput() }
+            if let out = render(record) { write(out, to: writer) }
         }
+        noteReadError(reader)
+    }
+
+    /// A read that failed (stdin is a folder, an I/O error) is not an end of input.
+    public mutating func noteReadError(_ reader: LineReader) {
+        guard let problem = reader.readError else { return }
+        report(stage: name, line: nil, "cannot read standard input: \(problem)")
+        noteFailure(.ioError)
     }
 
     mutating func fail(_ error: StageError, line: Int, record: Record?, writer: LineWriter) {
@@ -78,10 +98,19 @@ public struct Stage {
         guard upstreamErrors == .passThrough else { return }
         var failed = record ?? Record(failure: error, stage: name)
         failed.fail(error, stage: name)
-        if !writer.writeLine(failed.line) { brokenOutput() }
+        write(failed.line, to: writer)
+    }
+
+    /// Writes one line unless the output already closed; the first failed
+    /// write is reported once.
+    mutating func write(_ line: [UInt8], to writer: LineWriter) {
+        guard !outputBroken else { return }
+        if !writer.writeLine(line) { brokenOutput() }
     }
 
     mutating func brokenOutput() {
+        guard !outputBroken else { return }
+        outputBroken = true
         report(stage: name, line: nil, "cannot write to standard output")
         noteFailure(.ioError)
     }

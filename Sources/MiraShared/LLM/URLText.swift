@@ -1,0 +1,37 @@
+/// URLs as Mira may show them. A base URL can carry secrets (`user:pass@`,
+/// `?api-key=…`), and every message that names the server goes to stderr,
+/// into error records and into logs.
+public enum URLText {
+    /// The URL with its user info and every query value replaced by `***`
+    /// (and any fragment dropped); names of query parameters stay, so a
+    /// person can still see which one is set. A bare `?token` is hidden whole.
+    public static func redacted(_ url: String) -> String {
+        var rest = Substring(url)
+        if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
+        var query: Substring?
+        if let mark = rest.firstIndex(of: "?") {
+            query = rest[rest.index(after: mark)...]
+            rest = rest[..<mark]
+        }
+        var shown = ""
+        if let scheme = rest.firstRange(of: "://") {
+            shown = String(rest[..<scheme.upperBound])
+            rest = rest[scheme.upperBound...]
+        }
+        // The authority ends at the first slash; user info ends at its last "@".
+        let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+        if let at = rest[..<authorityEnd].lastIndex(of: "@") {
+            shown += "***@"
+            rest = rest[rest.index(after: at)...]
+        }
+        shown += rest
+        if let query {
+            let parts = query.split(separator: "&", omittingEmptySubsequences: false).map { part -> String in
+                guard let equals = part.firstIndex(of: "=") else { return part.isEmpty ? "" : "***" }
+                return part[..<equals] + "=***"
+            }
+            shown += "?" + parts.joined(separator: "&")
+        }
+        return shown
+    }
+}

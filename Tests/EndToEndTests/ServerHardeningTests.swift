@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+
+/// Hostile servers, odd options and odd messages, through the built tools.
+@Suite struct ServerHardeningTests {
+    func errorCode(_ outcome: Outcome) throws -> String? {
+        (try outcome.records().first?["error"] as? [String: Any])?["code"] as? String
+    }
+
+    @Test func aRetryAfterOnRealCRLFHeadersIsWaitedFor() throws {
+        let world = try World(behaviour: "retry-after:1,normal")
+        let result = try world.sh("mira-prompt hi | mira-llm --verbose")
+        #expect(result.status == 0, "\(result.stderr)")
+        // The wait the client chose, from the server's header (not a measured time).
+        #expect(result.stderr.contains("retrying in 1000 ms"), "\(result.stderr)")
+    }
+
+    @Test func aHostileRetryAfterDateCrashesNothing() throws {
+        let world = try World(behaviour: "hostile-date")
+        let ok = try world.sh("mira-prompt hi | mira-llm")
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(try ok.records().first?["reply"] != nil)
+        try world.setBehaviour("hostile-date-429,normal")
+        let retried = try world.sh("mira-prompt hi | mira-llm")
+        #expect(retried.status == 0, "\(retried.stderr)")
+        #expect(try world.requests().count == 3)
+    }
+
+    @Test func hugeNumbersFromTheServerOrARecordLoseNoLine() throws {
+        let world = try World(behaviour: "huge-usage")
+        let batch = try world.sh("""
+            for i in 1 2 3; do printf '{"input":"m%s"}\\n' $i; done | mira-prompt > turns.jsonl
+            mira-prompt --max-tokens 9223372036854775807 big >> turns.jsonl
+            mira-llm -j 4 < turns.jsonl
+            """)
+        #expect(batch.status == 0, "\(batch.stderr)")
+        #expect(try batch.records().count == 4)
+        #expect(batch.stderr.contains("4 records"), "\(batch.stderr)")
+    }
+
+    @Test func mirasEvalReportsHugeUsageWithoutTrapping() throws {
+        let world = try World()
+        let line = #"{"turn":"TURN","reply":{"output":"hi","persona":"default","mood":"calm"},"usage":{"prompt_tokens":9000000000000000000,"completion_tokens":9223372036854775807}}"#
+        let result = try world.sh("""
+            printf '%s\\n%s\\n' '\(line.replacingOccurrences(of: "TURN", with: "a"))' '\(line.replacingOccurrences(of: "TURN", with: "b"))' > r.jsonl
+            mira-eval --price-in 2.5 --price-out 8 --json r.jsonl
+            """)
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try result.records().first)
+        #expect((report["tokens"] as? [String: Any])?["in"] as? Int == Int.max)
+        #expect(try world.sh("mira-eval --price-in 1e300 r.jsonl").status == 64)
+    }
+
+    @Test func timeoutsOutOfRangeAreUsageErrors() throws {
+        let world = try World()
+        for value in ["0.0004", "0", "inf", "nan", "1e300", "1e16", "-1"] {
+            let result = try world.sh("mira-prompt hi | mira-llm --timeout \(value)")
+            #expect(result.status == 64, "--timeout \(value): \(result.stderr)")
+        }
+        #expect(try world.sh("mira-prompt hi | mira-llm --timeout 0.001 --retries 0").status == 1)
+        #expect(try world.sh("mira-prompt hi | mira-llm --timeout 5").status == 0)
+    }
+
+    @Test func escapeSequencesFromTheModelAreShownHarmlesslyOnATerminalAndStoredExactly() throws {
+        let world = try World(behaviour: "escape-reply")
+        let pipeline = "mira-store load s1 | mira-prompt hi | mira-llm | mira-store save s1 --format text"
+        let shown = try world.sh("script -qec \(shellQuote(pipeline)) /dev/null")
+        #expect(shown.stdout.contains("hi ^[]0;PWNED^G^[[2J there"), "\(shown.stdout)")
+        #expect(!shown.stdout.contains("\u{1B}]0;PWNED"))
+        let stored = try world.exported("s1")
+        #expect(stored.last?["content"] as? String == "hi \u{1B}]0;PWNED\u{07}\u{1B}[2J there")
+        // Into a pipe the text goes exactly as the model wrote it.
+        let piped = try world.sh("mira-store load s2 | mira-prompt hi | mira-llm | mira-store save s2 --format text")
+        #expect(piped.stdout == "hi \u{1B}]0;PWNED\u{07}\u{1B}[2J there\n")
+    }
+
+    @Test func aStreamedReplyWithEscapesIsShownHarmlessly() throws {
+        let world = try World(behaviour: "escape-reply")
+        let shown = try world.sh("script -qec \(shellQuote("mira-prompt hi | mira-llm --stream > out.jsonl")) /dev/null")
+        #expect(shown.stdout.contains("^[]0;PWNED^G^[[2J"), "\(shown.stdout)")
+        #expect(!shown.stdout.contains("\u{1B}]0;PWNED"))
+    }
+
+    @Test func aServerErrorWithEscapesIsShownHarmlesslyOnATerminal() throws {
+        let world = try World(behaviour: "escape-error")
+        let shown = try world.sh("script -qec \(shellQuote("mira-prompt hi | mira-llm > out.jsonl")) /dev/null")
+        #expect(shown.stdout.contains("bad ^[]0;PWNED^G^[[2J request"), "\(shown.stdout)")
+        #expect(!shown.stdout.contains("\u{1B}]0;PWNED"))
+    }
+
+    @Test func credentialsInTheBaseURLAreNeverShown() throws {
+        let world = try World()
+        let result = try world.sh("mira-prompt hi | mira-llm --retries 0 --base-url 'http://user:hunter2@127.0.0.1:9/v1?api-key=SECRET'")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("cannot reach http://***@127.0.0.1:9/v1?api-key=***"), "\(result.stderr)")
+        for secret in ["hunter2", "SECRET", "user:"] {
+            #expect(!result.stderr.contains(secret) && !result.stdout.contains(secret), "\(secret) leaked")
+        }
+    }
+
+    @Test func aRedirectSaysWhereTo() throws {
+        let world = try World(behaviour: "redirect")
+        let result = try world.sh("mira-prompt hi | mira-llm")
+        #expect(try errorCode(result) == "bad_request")
+        #expect(result.stderr.contains("307, a redirect to http://127.0.0.1:\(world.port)/moved/v1/chat/completions"), "\(result.stderr)")
+    }
+
+    @Test func aStreamedRecordRunsAgainAndGoesIntoABatchFileWithoutStreamFlags() throws {
+        let world = try World()
+        let first = try world.sh("mira-prompt hi | mira-llm --stream > streamed.jsonl 2>/dev/null; mira-llm < streamed.jsonl")
+        #expect(first.status == 0, "\(first.stderr)")
+        let again = try #require(try first.records().first)
+        #expect((again["request"] as? [String: Any])?["stream"] == nil)
+        #expect(try world.requests().last?["stream"] == nil)
+        let emitted = try world.sh("mira-llm --emit-batch < streamed.jsonl")
+        let body = try #require((try emitted.records().first)?["body"] as? [String: Any])
+        #expect(body["stream"] == nil && body["stream_options"] == nil)
+    }
+
+    @Test func aMessageStartingWithADashIsSent() throws {
+        let world = try World()
+        for message in ["-the boss yelled at me", "-5 degrees out", "-"] {
+            let result = try world.sh("mira-prompt \(shellQuote(message))")
+            #expect(result.status == 0, "\(message): \(result.stderr)")
+            #expect(try result.records().first?["input"] as? String == message)
+        }
+        let withOption = try world.sh("mira-prompt '-x marks' --persona haven")
+        #expect(try withOption.records().first?["persona"] as? String == "haven")
+        #expect(try world.sh("mira-prompt --help").stdout.contains("USAGE"))
+    }
+
+    @Test func replayCarriesTheLivePipelinesWindowByDefault() throws {
+        let world = try World()
+        let messages = (0..<200).map { k in #"{"role":"\#(k % 2 == 0 ? "user" : "assistant")","content":"m\#(k)"}"# }
+        let transcript = #"{"id":"long","messages":[\#(messages.joined(separator: ","))]}"#
+        let result = try world.sh("printf '%s\\n' \(shellQuote(transcript)) > t.jsonl; mira-prompt --replay < t.jsonl")
+        let records = try result.records()
+        #expect(records.count == 100)
+        #expect(records.map { ($0["history"] as? [Any])?.count ?? -1 }.max() == 15)
+        let all = try world.sh("mira-prompt --replay --last all < t.jsonl").records()
+        #expect((all.last?["history"] as? [Any])?.count == 198)
+        #expect(try world.sh("mira-prompt --last 3 hi").status == 64)
+    }
+
+    @Test func theREADMEsResumeWorkflowCountsEachTurnOnce() throws {
+        let world = try World(behaviour: "503,normal")
+        let result = try world.sh("""
+            for i in 1 2 3; do printf '{"turn":"t%s","input":"m%s"}\\n' $i $i; done | mira-prompt > turns.jsonl
+            mira-llm -j 1 --retries 0 < turns.jsonl > out.jsonl
+            mira-llm --resume out.jsonl < turns.jsonl >> out.jsonl
+            mira-eval --json out.jsonl
+            """)
+        let report = try #require(try result.records().first)
+        #expect(report["records"] as? Int == 3)
+        #expect(report["passed"] as? Int == 3)
+        #expect(report["superseded"] as? Int == 1)
+        #expect(result.stderr.contains("1 earlier record of re-run turns left out"), "\(result.stderr)")
+    }
+
+    @Test func theReplyCacheHasItsOwnVariable() throws {
+        let world = try World()
+        // MIRA_CACHE names the local model's folder; the reply cache must not open it.
+        let result = try world.sh("""
+            mkdir -p modelcache
+            mira-prompt hi > t.jsonl
+            MIRA_CACHE=$PWD/modelcache mira-llm --cache < t.jsonl > /dev/null && MIRA_REPLY_CACHE=$PWD/replies.db mira-llm --cache < t.jsonl
+            """)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: world.dir + "/replies.db"))
+        #expect(FileManager.default.fileExists(atPath: world.dir + "/data/mira/cache.db"))
+    }
+
+    @Test func thePersonasFolderTakesOnlyPlainFiles() throws {
+        let world = try World()
+        let result = try world.sh("""
+            mkdir -p config/mira/personas
+            printf 'PRIVATE KEY\\n' > secret.txt
+            ln -s "$PWD/secret.txt" config/mira/personas/shadow.md
+            mkfifo config/mira/personas/pipe.md
+            timeout 20 mira-prompt hi | mira-llm
+            """)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("shadow.md: it is a symbolic link (not followed)"), "\(result.stderr)")
+        #expect(result.stderr.contains("pipe.md: it is not a regular file"), "\(result.stderr)")
+        let system = World.messages(of: try #require(try world.requests().first)).first?["content"] as? String
+        #expect(system?.contains("PRIVATE") == false)
+    }
+}
