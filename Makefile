@@ -39,18 +39,23 @@ bench-smoke: deps
 	bench/run.sh --smoke
 	bench/batch/run.sh --smoke
 
-# libFuzzer on the record parser (swiftc -sanitize=fuzzer,address). The
-# corpus and any crash inputs land in .build-fuzz/ (git-ignored).
+# libFuzzer (swiftc -sanitize=fuzzer,address) on what Mira reads: records,
+# and from the server the body, the SSE stream, the headers and retry-after.
+# Compiling the core is slow, so one binary holds every target and
+# Fuzz/run.sh picks one per run (MIRA_FUZZ_TARGET), FUZZ_SECONDS each.
+# Corpora, logs and crash inputs land in .build-fuzz/ (git-ignored).
+# One target alone: make fuzz-sse FUZZ_SECONDS=60
 FUZZ_SECONDS ?= 300
-fuzz:
-	@mkdir -p .build-fuzz/corpus
-	@printf '%s\n' '{"mira":1,"session":"s1","turn":"t","history":[{"role":"user","content":"hi","time":"2026-01-01T00:00:00.000Z"}],"input":"x","reply":{"output":"o","persona":"default","mood":"m"}}' > .build-fuzz/corpus/seed
-	swiftc -sanitize=fuzzer,address -parse-as-library -module-name MiraFuzz -O \
-	  Sources/MiraShared/*/*.swift Fuzz/RecordFuzzer.swift -o .build-fuzz/record-fuzzer
-	@.build-fuzz/record-fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=.build-fuzz/ \
-	  .build-fuzz/corpus > .build-fuzz/last-run.log 2>&1 \
-	  || { tail -40 .build-fuzz/last-run.log; echo "fuzz: the record parser failed; the input is in .build-fuzz/"; exit 1; }
-	@tail -1 .build-fuzz/last-run.log
+FUZZ_TARGETS := record body sse headers retry-after
+fuzz: .build-fuzz/mira-fuzzer
+	@Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+fuzz-%: .build-fuzz/mira-fuzzer
+	@Fuzz/run.sh $(FUZZ_SECONDS) $*
+.build-fuzz/mira-fuzzer: $(wildcard Sources/MiraShared/*/*.swift Fuzz/*.swift)
+	@mkdir -p .build-fuzz
+	@# -g: file and line in crash stacks. lld (ships with Swift): gold warns once per ASan symbol.
+	swiftc -sanitize=fuzzer,address -parse-as-library -module-name MiraFuzz -O -g -use-ld=lld \
+	  Sources/MiraShared/*/*.swift Fuzz/*.swift -o $@ || { rm -f $@; exit 1; }
 
 # The reliability suite at full length: 200 kill rounds, 5 minutes of fuzzing.
 reliability: deps
