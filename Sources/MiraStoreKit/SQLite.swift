@@ -77,6 +77,7 @@ final class Connection {
 
     /// Opens an existing database only to read it: nothing is created,
     /// nothing changed, and a file on a read-only mount can still be read.
+    /// (A file we may not write opens read-only.)
     /// nil when there is no file at all (nothing stored yet).
     static func reading(path: String, identity: DatabaseIdentity) throws(SQLiteError) -> Connection? {
         var info = stat()
@@ -88,7 +89,11 @@ final class Connection {
             throw SQLiteError(code: SQLITE_CANTOPEN, message: "\(path) is not a regular file")
         }
         do {
-            let db = try Connection(path: path, readOnly: true)
+            // Opened for writing when the file allows it (nothing is written:
+            // no CREATE, no WAL switch), because a read-only connection may
+            // meet a WAL file being checkpointed away by the last writer and
+            // fail "database is locked" without waiting on the busy timeout.
+            let db = try Connection(path: path, readOnly: access(path, W_OK) != 0)
             try db.execute("PRAGMA busy_timeout = 60000")
             try db.check(identity, path: path)
             return db

@@ -34,7 +34,7 @@ Behaviours (--behaviour or /control; counters are per process):
     delay:MS      sleep MS milliseconds, then normal
     jitter:MS     sleep a random 0..MS milliseconds, then normal
     limit:N       a concurrency cap: while N requests are already being served,
-                  answer 429 rate_limit_exceeded (retry-after-ms: 20); else
+                  answer 429 rate_limit_exceeded (retry-after-ms: 500, of the order real servers ask); else
                   sleep 50 ms and answer normally. GET /stats reports
                   {"served", "rejected", "max_in_flight"}
     429, 500, 502, 503
@@ -339,7 +339,7 @@ class Handler(BaseHTTPRequestHandler):
                 server.max_in_flight = max(server.max_in_flight, server.in_flight)
         if busy:
             return self.send_json(429, error_body("Rate limit reached: too many requests at once",
-                                                  "requests", "rate_limit_exceeded"), {"retry-after-ms": "20"})
+                                                  "requests", "rate_limit_exceeded"), {"retry-after-ms": "500"})
         time.sleep(0.05)
         with server.lock:
             server.in_flight -= 1
