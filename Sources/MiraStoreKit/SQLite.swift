@@ -70,7 +70,7 @@ final class Connection {
         try prepareOwnerOnly(path)
         let db = try Connection(path: path)
         try db.execute("PRAGMA busy_timeout = 60000")
-        try db.check(identity, path: path)
+        try db.check(identity)
         try db.execute("PRAGMA journal_mode = WAL")
         return db
     }
@@ -83,10 +83,10 @@ final class Connection {
         var info = stat()
         guard stat(path, &info) == 0 else {
             if errno == ENOENT { return nil }
-            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot open \(path): \(Files.describe(errno: errno))")
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot open it: \(Files.describe(errno: errno))")
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw SQLiteError(code: SQLITE_CANTOPEN, message: "\(path) is not a regular file")
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "not a regular file")
         }
         do {
             // Opened for writing when the file allows it (nothing is written:
@@ -95,12 +95,12 @@ final class Connection {
             // fail "database is locked" without waiting on the busy timeout.
             let db = try Connection(path: path, readOnly: access(path, W_OK) != 0)
             try db.execute("PRAGMA busy_timeout = 60000")
-            try db.check(identity, path: path)
+            try db.check(identity)
             return db
         } catch let error where error.code & 0xFF == SQLITE_CANTOPEN && isOnReadOnlyMount(path) {
             // A WAL database whose -shm cannot be made beside it.
             let db = try Connection(path: path, readOnly: true, immutable: true)
-            try db.check(identity, path: path)
+            try db.check(identity)
             return db
         }
     }
@@ -117,12 +117,12 @@ final class Connection {
     static func prepareOwnerOnly(_ path: String) throws(SQLiteError) {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0o600)
         guard fd >= 0 else {
-            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot open \(path): \(Files.describe(errno: errno))")
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot open it: \(Files.describe(errno: errno))")
         }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            throw SQLiteError(code: SQLITE_CANTOPEN, message: "\(path) is not a regular file")
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "not a regular file")
         }
         if info.st_mode & 0o077 != 0 && info.st_uid == geteuid() {
             _ = fchmod(fd, 0o600)
@@ -132,10 +132,10 @@ final class Connection {
     /// Refuses a file that belongs to another program: an application id
     /// that is not ours, or tables but neither our id nor our tables. A new,
     /// empty file is ours.
-    func check(_ identity: DatabaseIdentity, path: String) throws(SQLiteError) {
+    func check(_ identity: DatabaseIdentity) throws(SQLiteError) {
         let id = Int32(truncatingIfNeeded: try intPragma("application_id"))
         if id == identity.applicationID { return }
-        let refusal = SQLiteError(code: SQLITE_NOTADB, message: "\(path) is not \(identity.what) (another program's database?): refusing to touch it")
+        let refusal = SQLiteError(code: SQLITE_NOTADB, message: "not \(identity.what) (another program's database?): refusing to touch it")
         guard id == 0 else { throw refusal }
         let tables = try prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")
         var names: Set<String> = []

@@ -83,8 +83,8 @@ public final class SessionStore {
     /// "Mira" in ASCII: the file header's application_id.
     static let identity = DatabaseIdentity(applicationID: 0x4D69_7261, tables: ["messages", "sessions"], what: "a Mira database")
 
-    /// Reading commands (load, list, export) open the file read-only: they
-    /// create nothing, change nothing, and work on a read-only mount.
+    /// Reading commands (load, list, export) create nothing and change
+    /// nothing (no WAL switch, no migration), and work on a read-only mount.
     public enum Access: Sendable {
         case readWrite
         case readOnly
@@ -107,12 +107,11 @@ public final class SessionStore {
             case .readOnly:
                 // No file, or one a first writer has only just created (a
                 // chat turn's save opens it while its load reads): nothing stored yet.
-                if let file = try Connection.reading(path: path, identity: Self.identity),
-                    try file.intPragma("user_version") > 0
-                {
-                    db = file
-                    let version = try db.intPragma("user_version")
+                let file = try Connection.reading(path: path, identity: Self.identity)
+                let version = try file?.intPragma("user_version") ?? 0
+                if let file, version > 0 {
                     if version > Self.schemaVersion { throw Self.tooNew(version) }
+                    db = file
                 } else {
                     db = try Connection(path: ":memory:")
                     try migrate()

@@ -59,6 +59,40 @@ import Testing
         }
         #expect(try world.sh("mira-prompt hi | mira-llm --timeout 0.001 --retries 0").status == 1)
         #expect(try world.sh("mira-prompt hi | mira-llm --timeout 5").status == 0)
+        for value in ["nan", "inf", "-0.5", "2.5"] {
+            #expect(try world.sh("mira-prompt --temperature \(value) hi").status == 64, "--temperature \(value)")
+        }
+    }
+
+    @Test func aKeyWithALineBreakIsRefusedBeforeItCanForgeAHeader() throws {
+        let world = try World()
+        let result = try world.sh("mira-prompt hi | OPENAI_API_KEY=$'sk-abc\\r\\nX-Forged: 1' mira-llm")
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr == "mira-llm: OPENAI_API_KEY holds a control character (a line break?): fix the variable\n")
+        #expect(try world.requests().isEmpty)
+    }
+
+    @Test func aMessageFilesCRLFEndingIsNotPartOfTheMessage() throws {
+        let world = try World()
+        let result = try world.sh("printf 'rough day\\r\\n' > m.txt; mira-prompt --message-file m.txt")
+        #expect(try result.records().first?["input"] as? String == "rough day")
+    }
+
+    @Test func everyOptionThatTakesAValueKeepsItWhateverItLooksLike() throws {
+        // MessageArguments has its own list of mira-prompt's options: one
+        // missing there would have its value sent as the message instead.
+        let world = try World()
+        let help = try world.sh("mira-prompt --help").stdout
+        let options = help.split(separator: "\n").compactMap { line -> String? in
+            let words = line.split(separator: " ")
+            guard let first = words.first, first.hasPrefix("--"), words.count > 1, words[1].hasPrefix("<") else { return nil }
+            return String(first)
+        }
+        #expect(options.count >= 8, "\(help)")
+        for option in options {
+            let result = try world.sh("mira-prompt \(option) -1 hi < /dev/null")
+            #expect(!result.stderr.contains("Missing value"), "\(option): \(result.stderr)")
+        }
     }
 
     @Test func escapeSequencesFromTheModelAreShownHarmlesslyOnATerminalAndStoredExactly() throws {

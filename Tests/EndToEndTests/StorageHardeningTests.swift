@@ -203,7 +203,7 @@ import Testing
             #expect(result.status == 74, "\(command): \(result.stderr)")
             #expect(result.stdout.isEmpty, "\(command)")
             #expect(result.stderr.split(separator: "\n").count == 1, "\(command): \(result.stderr)")
-            #expect(result.stderr.contains("other.sqlite is not a Mira database"), "\(command): \(result.stderr)")
+            #expect(result.stderr.contains("other.sqlite: not a Mira database"), "\(command): \(result.stderr)")
         }
 
         let inspect = #"python3 -c 'import sqlite3; c=sqlite3.connect("other.sqlite"); print([r[0] for r in c.execute("select name from sqlite_master")]); print(c.execute("pragma journal_mode").fetchone()[0]); print(c.execute("select x from notes").fetchall())'"#

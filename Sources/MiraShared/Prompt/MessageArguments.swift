@@ -21,11 +21,13 @@ public enum MessageArguments {
             if flags.contains(argument) {
                 options.append(argument)
             } else if valueOptions.contains(argument) {
-                options.append(argument)
-                // The value is the option's whatever it looks like: `--persona -x` is refused by name later.
+                // The value is the option's whatever it looks like, so it is
+                // joined with "=": a parser would take a separate "-1" for an option.
                 if k < arguments.count {
-                    options.append(arguments[k])
+                    options.append(argument + "=" + arguments[k])
                     k += 1
+                } else {
+                    options.append(argument)  // the parser says the value is missing
                 }
             } else if argument.hasPrefix("--") {
                 options.append(argument)  // `--name=value`, or a typo the parser names
