@@ -70,9 +70,31 @@ final class Connection {
         try prepareOwnerOnly(path)
         let db = try Connection(path: path)
         try db.execute("PRAGMA busy_timeout = 60000")
-        try db.check(identity)
-        try db.execute("PRAGMA journal_mode = WAL")
+        try db.retryingWhileBusy { () throws(SQLiteError) in
+            try db.check(identity)
+            try db.execute("PRAGMA journal_mode = WAL")
+        }
         return db
+    }
+
+    /// Runs `body` again while another process holds the lock, for up to the
+    /// busy timeout. The opening steps need it: on a new file several first
+    /// writers switch it to WAL at once, each must promote its read lock,
+    /// and SQLite answers BUSY at once to all but one (deadlock avoidance)
+    /// instead of waiting on the busy timeout.
+    func retryingWhileBusy(_ body: () throws(SQLiteError) -> Void) throws(SQLiteError) {
+        var waited = 0
+        var pause = 1
+        while true {
+            do {
+                try body()
+                return
+            } catch let error where error.code & 0xFF == SQLITE_BUSY && waited < 60_000 {
+                Clock.sleep(milliseconds: pause)
+                waited += pause
+                pause = min(pause * 2, 100)
+            }
+        }
     }
 
     /// Opens an existing database only to read it: nothing is created,
@@ -95,7 +117,7 @@ final class Connection {
             // fail "database is locked" without waiting on the busy timeout.
             let db = try Connection(path: path, readOnly: access(path, W_OK) != 0)
             try db.execute("PRAGMA busy_timeout = 60000")
-            try db.check(identity)
+            try db.retryingWhileBusy { () throws(SQLiteError) in try db.check(identity) }
             return db
         } catch let error where error.code & 0xFF == SQLITE_CANTOPEN && isOnReadOnlyMount(path) {
             // A WAL database whose -shm cannot be made beside it.

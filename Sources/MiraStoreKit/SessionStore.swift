@@ -103,7 +103,7 @@ public final class SessionStore {
                 db = try Connection.shared(path: path, identity: Self.identity)
                 try db.execute("PRAGMA synchronous = FULL")
                 try db.execute("PRAGMA foreign_keys = ON")
-                try migrate()
+                try db.retryingWhileBusy { () throws(SQLiteError) in try migrate() }
             case .readOnly:
                 // No file, or one a first writer has only just created (a
                 // chat turn's save opens it while its load reads): nothing stored yet.
