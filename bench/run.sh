@@ -110,7 +110,8 @@ unset MIRA_DB MIRA_MODEL MIRA_STRUCTURED MIRA_MAX_TOKENS MIRA_MAX_REPLY_CHARS
 # --- databases, cached by size --------------------------------------------
 # A database holds one session, "bench", of N messages: the worst case for
 # `load --last 15`, which must not read more than it returns.
-"$store" list --db "$work/empty.db" > /dev/null    # the schema this build makes
+# The schema this build makes (a write command: reading ones never create a file).
+"$store" import --db "$work/empty.db" < /dev/null 2> /dev/null
 gen_key=$(sha256sum "$here/gen_messages.py" | cut -c1-8)
 db_for() { echo "$cache/db-$1-$gen_key.sqlite"; }
 build_db() {

@@ -24,7 +24,12 @@ def schema(path):
 
 
 def same_schema(a, b):
-    return 0 if schema(a) == schema(b) else 1
+    """A file that cannot be opened counts as different: the caller rebuilds it."""
+    try:
+        return 0 if schema(a) == schema(b) else 1
+    except sqlite3.Error as error:
+        print(f"tools.py same-schema: {error}", file=sys.stderr)
+        return 1
 
 
 def mira_lost(path, session, n):

@@ -7,7 +7,8 @@ the first line on stdout (nothing else is ever printed there).
     python3 fake_openai.py --port 0 --log FILE [--behaviour NAME] [--api-key KEY]
 
 POST /v1/chat/completions is the model; each request is logged as one JSON line
-{"n", "path", "headers", "body"}. GET /health -> {"status": "ok"}. POST /control
+{"n", "t", "path", "headers", "body"}, where "t" is its arrival time in seconds
+on the server's monotonic clock (for asserting waits and spacing). GET /health -> {"status": "ok"}. POST /control
 {"behaviour": NAME} switches behaviour and resets counters. Else 404.
 
 The reply is deterministic:
@@ -60,6 +61,9 @@ Behaviours (--behaviour or /control; counters are per process):
     escape-reply  normal, but output is "hi ESC]0;PWNED BEL ESC[2J there" (terminal
                   escape sequences, escaped in the JSON text as usual)
     escape-error  400 invalid_request_error, message "bad ESC]0;PWNED BEL ESC[2J request"
+    hold:K:MS     the K-th request (counted from 1 since the behaviour was set) sleeps
+                  MS milliseconds before answering normally; every other request
+                  answers normally at once
 
 Header names are sent with the case shown (Retry-After, X-RateLimit-*); every
 header line ends in CRLF.
@@ -91,7 +95,7 @@ FIXED = {"normal", "plain", "plain-always", "429-once", "500-always", "401",
          "quota", "bad-args", "not-json", "slow", "429", "500", "502", "503",
          "reset", "stall", "sse-cut", "huge", "hostile-date", "hostile-date-429",
          "huge-usage", "redirect", "escape-reply", "escape-error"}
-PARAMETERISED = ("delay", "jitter", "limit", "retry-after", "ratelimit-exhausted")
+PARAMETERISED = ("delay", "jitter", "limit", "retry-after", "ratelimit-exhausted", "hold")
 FRAGMENT = 7
 HOSTILE_DATE = "Wed, 21 Oct 99999999999 07:28:00 GMT"  # year past any date parser's range
 ESCAPES = "\x1b]0;PWNED\x07\x1b[2J"  # set the terminal title, clear the screen
@@ -101,6 +105,9 @@ HUGE = 9223372036854775807  # Int64.max
 def valid_behaviour(name):
     def ok(item):
         kind, _, value = item.partition(":")
+        if kind == "hold":
+            k, _, ms = value.partition(":")
+            return k.isdigit() and ms.isdigit()
         return item in FIXED or (kind in PARAMETERISED and value.isdigit())
     return all(ok(item) for item in name.split(","))
 
@@ -213,11 +220,12 @@ class Server(ThreadingHTTPServer):
         self.in_flight = self.max_in_flight = self.served = self.rejected = 0
 
     def record(self, path, headers, body):
+        arrived = time.monotonic()
         with self.lock:
             self.total += 1
             self.count += 1
             if self.log_file:
-                entry = {"n": self.total, "path": path, "headers": headers, "body": body}
+                entry = {"n": self.total, "t": arrived, "path": path, "headers": headers, "body": body}
                 self.log_file.write(json.dumps(entry, ensure_ascii=False) + "\n")
                 self.log_file.flush()
             return self.total, self.count, self.behaviour
@@ -317,6 +325,10 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(3)
         elif behaviour.startswith("delay:"):
             time.sleep(int(behaviour[6:]) / 1000)
+        elif behaviour.startswith("hold:"):
+            k, ms = behaviour[5:].split(":")
+            if count == int(k):
+                time.sleep(int(ms) / 1000)
         elif behaviour.startswith("jitter:"):
             time.sleep(random.uniform(0, int(behaviour[7:])) / 1000)
         extra = None  # headers added to a normal reply
