@@ -11,7 +11,7 @@ func fuzzStream(_ bytes: [UInt8]) {
     let request = flags & 1 == 0 ? toolsRequest : jsonSchemaRequest
 
     var parser = SSEParser()
-    var events: [String] = []
+    var events: [SSEEvent] = []
     var start = 0, piece = 0
     while start < stream.count {
         let end = min(stream.count, start + lengths[piece % lengths.count])
@@ -19,18 +19,25 @@ func fuzzStream(_ bytes: [UInt8]) {
         start = end
         piece += 1
     }
-    parser.finish()
-
     // Where the cuts fall must not change what the stream says.
     var whole = SSEParser()
     check(whole.feed(stream) == events, "the SSE events depend on where the stream was cut")
+    check(whole.finish() == parser.finish(), "the last SSE event depends on where the stream was cut")
 
     var assembler = StreamAssembler()
     for event in events {
-        do {
-            _ = try assembler.add(event: event)
-        } catch {
-            continue  // a bad event is a StageError, which is fine
+        switch event {
+        case .error(let text):
+            // The server's error event must become a verdict, never a crash.
+            if case .success = CompletionReader.verdict(reportedError: ChatClient.errorObject(text)) {
+                fatalError("an SSE error event was read as a reply")
+            }
+        case .data(let text):
+            do {
+                _ = try assembler.add(event: text)
+            } catch {
+                continue  // a bad event is a StageError, which is fine
+            }
         }
     }
     let completion = assembler.completion()

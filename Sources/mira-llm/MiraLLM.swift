@@ -25,6 +25,8 @@ struct MiraLLM: ParsableCommand {
 
     @Option(help: "The server's base URL, up to /v1.") var baseURL: String?
     @Option(help: "Send this model instead of the one in the request.") var model: String?
+    @Option(help: ArgumentHelp("The name the server reads for the token limit: max_tokens or max_completion_tokens (default: max_completion_tokens at api.openai.com, max_tokens elsewhere; also $MIRA_TOKEN_LIMIT_FIELD).", valueName: "name"))
+    var tokenLimitField: String?
     @Option(name: [.short, .customLong("jobs")], help: "Requests in flight at once (1: strictly one after another; default 4, or 1 with --stream).")
     var jobs: Int?
     @Flag(help: "Write each record as soon as it completes instead of in input order.") var unordered = false
@@ -60,6 +62,9 @@ struct MiraLLM: ParsableCommand {
         if stream, let jobs, jobs > 1 { throw ValidationError("--stream shows one reply at a time: use it with -j 1") }
         if emitBatch && fromBatch != nil { throw ValidationError("--emit-batch and --from-batch cannot be used together") }
         if stream && (emitBatch || fromBatch != nil) { throw ValidationError("--stream needs the server: not with --emit-batch or --from-batch") }
+        if let name = tokenLimitField ?? Environment.process["MIRA_TOKEN_LIMIT_FIELD"], TokenLimitField(rawValue: name) == nil {
+            throw ValidationError("the token limit field must be max_tokens or max_completion_tokens, not \(Identifiers.quoted(name))")
+        }
     }
 
     static func main() {
@@ -109,8 +114,9 @@ struct MiraLLM: ParsableCommand {
     /// The worker every thread copies: where answers come from and what to skip.
     func makeCaller(console: Console, gate: ThrottleGate) -> TurnCaller {
         let environment = Environment.process
+        let server = baseURL ?? environment["OPENAI_BASE_URL"] ?? Endpoint.defaultBaseURL
         let endpoint = Endpoint(
-            baseURL: baseURL ?? environment["OPENAI_BASE_URL"] ?? Endpoint.defaultBaseURL,
+            baseURL: server,
             apiKey: apiKey(environment), timeoutMilliseconds: Self.timeoutMilliseconds(timeout) ?? 120_000, insecure: insecure)
         if insecure { console.say("warning: TLS certificates are not verified (--insecure)") }
 
@@ -141,6 +147,8 @@ struct MiraLLM: ParsableCommand {
             cache: openCache(console: console), cacheScope: endpoint.completionsURL,
             report: { console.say("line \($0): \($1)") })
         caller.verbose = verbose
+        caller.tokenLimitField = (tokenLimitField ?? environment["MIRA_TOKEN_LIMIT_FIELD"]).flatMap(TokenLimitField.init(rawValue:))
+            ?? TokenLimitField.forServer(baseURL: server)
         return caller
     }
 

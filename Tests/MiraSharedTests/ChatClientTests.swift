@@ -159,6 +159,118 @@ func failureCode(_ body: () throws -> Void) -> StageError? {
     }
 }
 
+@Suite struct ChatClientServerLimitations {
+    func answer400(_ message: String, param: String? = nil) -> ScriptedTransport.Answer {
+        let param = param.map { #""\#($0)""# } ?? "null"
+        return .http(status: 400, chunks: [Array(#"{"error":{"message":"\#(message)","type":"invalid_request_error","param":\#(param),"code":null}}"#.utf8)])
+    }
+
+    // Ollama and others answer a request with tools by 400, not by plain text.
+    @Test func aServerWithoutToolsIsAskedAgainWithAJSONSchema() throws {
+        let transport = ScriptedTransport([
+            answer400("registry.ollama.ai/library/gemma:2b does not support tools"),
+            ok(completionBody(content: validArguments)),
+        ])
+        let (completion, sent) = try client().complete(try buildRequest(), transport: transport)
+        #expect(completion.reply.output == "Hey.")
+        #expect(transport.bodies.count == 2)
+        #expect(transport.bodies[1]["tools"] == nil && transport.bodies[1]["tool_choice"] == nil)
+        #expect(transport.bodies[1]["response_format"]?["type"] == "json_schema")
+        #expect(ChatRequest.mode(of: sent) == .jsonSchema)
+    }
+
+    @Test func aSecondRefusalIsABadRequest() throws {
+        let transport = ScriptedTransport([answer400("model does not support tools")], repeatLast: true)
+        let request = try buildRequest()
+        let error = failureCode { _ = try client().complete(request, transport: transport) }
+        #expect(error?.code == .badRequest)
+        #expect(error?.message.contains("does not support tools") == true)
+        #expect(transport.bodies.count == 2)
+    }
+
+    @Test func anOrdinaryBadRequestIsNotAskedAgain() throws {
+        let transport = ScriptedTransport([answer400("Invalid value for 'temperature'")], repeatLast: true)
+        let request = try buildRequest()
+        #expect(failureCode { _ = try client().complete(request, transport: transport) }?.code == .badRequest)
+        #expect(transport.bodies.count == 1)
+    }
+
+    @Test(arguments: [
+        ("Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", "max_tokens" as String?,
+         TokenLimitField.maxTokens, TokenLimitField.maxCompletionTokens),
+        ("Unrecognized request argument supplied: max_completion_tokens", nil, .maxCompletionTokens, .maxTokens),
+    ])
+    func theOtherTokenLimitNameIsTriedOnce(message: String, param: String?, sent: TokenLimitField, wanted: TokenLimitField) throws {
+        let transport = ScriptedTransport([answer400(message, param: param), ok(completionBody(toolArguments: validArguments))])
+        let request = sent.applied(to: try buildRequest(settings: PromptSettings(model: "m", maxTokens: 50)))
+        let (_, used) = try client().complete(request, transport: transport)
+        #expect(transport.bodies.count == 2)
+        #expect(transport.bodies[1][wanted.rawValue] == 50 && transport.bodies[1][sent.rawValue] == nil)
+        #expect(used[wanted.rawValue] == 50)
+    }
+}
+
+@Suite struct ChatClientStreamErrors {
+    func streamed(_ events: [String], then tail: String) -> ScriptedTransport.Answer {
+        .http(status: 200, chunks: sseChunks(events, pieceSize: 5) + [Array(tail.utf8)])
+    }
+
+    // llama.cpp's form: an `error:` line. A prompt over the context size stays over it.
+    @Test func anErrorLineWithA400IsNotRetriedAndKeepsTheServersWords() throws {
+        let waits = Waits()
+        let transport = ScriptedTransport([
+            streamed(Array(toolCallChunks.prefix(2)),
+                     then: #"error: {"code":400,"message":"the request exceeds the available context size","type":"exceed_context_size_error"}"# + "\n\n"),
+        ], repeatLast: true)
+        let request = try buildRequest()
+        let error = failureCode { _ = try client(stream: true, waits: waits).complete(request, transport: transport) }
+        #expect(error?.code == .badRequest)
+        #expect(error?.message.contains("exceeds the available context size") == true)
+        #expect(transport.bodies.count == 1)
+        #expect(waits.milliseconds.isEmpty)
+    }
+
+    @Test func anErrorLineWithA503IsRetried() throws {
+        let transport = ScriptedTransport([
+            streamed([], then: #"error: {"code":503,"message":"Loading model","type":"unavailable_error"}"# + "\n\n"),
+            .http(status: 200, chunks: sseChunks(toolCallChunks, pieceSize: 64)),
+        ])
+        let (completion, _) = try client(stream: true).complete(try buildRequest(), transport: transport)
+        #expect(completion.reply.output == "Hi there")
+        #expect(transport.bodies.count == 2)
+    }
+
+    // OpenAI's form: a data chunk holding an error object.
+    @Test func aDataErrorChunkIsReportedWithItsMessage() throws {
+        let chunk = #"{"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}"#
+        let transport = ScriptedTransport([.http(status: 200, chunks: sseChunks(Array(toolCallChunks.prefix(2)) + [chunk], pieceSize: 9))],
+                                          repeatLast: true)
+        let request = try buildRequest()
+        let error = failureCode { _ = try client(stream: true, maxRetries: 1).complete(request, transport: transport) }
+        #expect(error?.code == .gaveUp)
+        #expect(error?.message.contains("The server had an error while processing your request.") == true)
+        #expect(error?.message.contains("[DONE]") == false)
+        #expect(transport.bodies.count == 2)
+    }
+
+    @Test func aDataErrorChunkForABadRequestIsNotRetried() throws {
+        let chunk = #"{"error":{"message":"Invalid schema","type":"invalid_request_error","param":null,"code":null}}"#
+        let transport = ScriptedTransport([.http(status: 200, chunks: sseChunks([chunk], pieceSize: 9))], repeatLast: true)
+        let request = try buildRequest()
+        #expect(failureCode { _ = try client(stream: true).complete(request, transport: transport) }?.code == .badRequest)
+        #expect(transport.bodies.count == 1)
+    }
+
+    @Test func anEventNamedErrorIsReported() throws {
+        let transport = ScriptedTransport([.http(status: 200, chunks: [Array("event: error\ndata: {\"message\":\"overloaded\"}\n\n".utf8)])],
+                                          repeatLast: true)
+        let request = try buildRequest()
+        let error = failureCode { _ = try client(stream: true, maxRetries: 0).complete(request, transport: transport) }
+        #expect(error?.code == .gaveUp)
+        #expect(error?.message.contains("overloaded") == true)
+    }
+}
+
 @Suite struct ChatClientStreaming {
     @Test func theBodyAsksForAStreamWithUsage() throws {
         let transport = ScriptedTransport([.http(status: 200, chunks: sseChunks(toolCallChunks, pieceSize: 7))])

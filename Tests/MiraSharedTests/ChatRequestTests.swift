@@ -55,11 +55,12 @@ let builtinNames = ["default", "forbidden", "hallow", "haven"]
         #expect(try buildRequest()["model"] == "gpt-test")
     }
 
-    @Test func temperatureAndMaxTokensAreSetUnderBothTokenNames() throws {
+    // OpenAI refuses a request holding both names (invalid_parameter_combination).
+    @Test func maxTokensIsSetUnderOneNameOnly() throws {
         let request = try buildRequest(settings: PromptSettings(model: "m", temperature: 0.7, maxTokens: 300))
         #expect(request["temperature"] == .number("0.7"))
-        #expect(request["max_tokens"] == 300)
         #expect(request["max_completion_tokens"] == 300)
+        #expect(request["max_tokens"] == nil)
     }
 
     @Test func temperatureAndMaxTokensAreLeftOutWhenNotGiven() throws {
@@ -192,5 +193,26 @@ let builtinNames = ["default", "forbidden", "hallow", "haven"]
     @Test func aRequestAlreadyInJSONSchemaModeIsNotSwitched() throws {
         let request = try buildRequest(settings: PromptSettings(model: "m", structured: .jsonSchema))
         #expect(ChatRequest.switchingToJSONSchema(request) == nil)
+    }
+}
+
+@Suite struct TokenLimitFields {
+    @Test(arguments: [
+        ("https://api.openai.com/v1", TokenLimitField.maxCompletionTokens),
+        ("https://user:pw@API.OpenAI.com:443/v1?x=1", .maxCompletionTokens),
+        ("http://127.0.0.1:8080/v1", .maxTokens),
+        ("https://api.openai.com.evil.example/v1", .maxTokens),
+        ("https://openrouter.ai/api/v1", .maxTokens),
+        ("not a url", .maxTokens),
+    ])
+    func theServerDecidesTheName(url: String, field: TokenLimitField) {
+        #expect(TokenLimitField.forServer(baseURL: url) == field)
+    }
+
+    @Test func applyingKeepsOneNameWithTheLimit() {
+        let both: JSONObject = ["model": "m", "max_tokens": 10, "max_completion_tokens": 20]
+        #expect(TokenLimitField.maxTokens.applied(to: both) == ["model": "m", "max_tokens": 20])
+        #expect(TokenLimitField.maxCompletionTokens.applied(to: ["max_tokens": 7]) == ["max_completion_tokens": 7])
+        #expect(TokenLimitField.maxTokens.applied(to: ["model": "m"]) == ["model": "m"])
     }
 }

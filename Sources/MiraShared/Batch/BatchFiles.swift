@@ -87,7 +87,7 @@ public final class BatchOutputFile: @unchecked Sendable {
             return completion
         case .ignoredTools(let content):
             throw StageError(.invalidReply, "server answered plain text instead of a structured reply: \(CompletionReader.clip(content))")
-        case .failure(let error), .retryable(let error, _):
+        case .failure(let error), .retryable(let error, _), .unsupported(_, let error):
             throw error
         }
     }

@@ -24,6 +24,8 @@ public struct TurnCaller: @unchecked Sendable {
     public var source: AnswerSource
     /// `--model`: sent instead of the request's model.
     public var model: String?
+    /// The name the server reads for the token limit; a request is sent with that one only.
+    public var tokenLimitField: TokenLimitField = .maxCompletionTokens
     public var finished: FinishedTurns
     public var cache: (any ReplyCache)?
     /// Part of every cache key: the same request to another server is another answer.
@@ -81,6 +83,7 @@ public struct TurnCaller: @unchecked Sendable {
         // the stream flags: they are how a run talks, not what it asks.
         var request = ChatClient.withoutStreamFlags(asked)
         if let model { request["model"] = .string(model) }
+        request = tokenLimitField.applied(to: request)
 
         if case .emitBatch = source {
             guard let turn = record.turn else { throw StageError(.badRecord, "record has no turn id to use as custom_id (run it through mira-prompt first)") }

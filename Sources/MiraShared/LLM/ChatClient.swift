@@ -70,22 +70,27 @@ public struct ChatClient {
     public func complete(_ request: JSONObject, transport: some ChatTransport) throws(StageError) -> (Completion, sent: JSONObject) {
         var body = Self.withoutStreamFlags(request)
         var retries = 0
-        var fellBack = false
+        var adapted: [ServerLimitation] = []  // each adaptation is tried once
         while true {
             let verdict = exchange(streaming(body), transport: transport)
             switch verdict {
             case .success(let completion):
                 return (completion, body)
             case .ignoredTools(let content):
-                if !fellBack, let fallback = ChatRequest.switchingToJSONSchema(body) {
+                if !adapted.contains(.tools), let fallback = ChatRequest.switchingToJSONSchema(body) {
                     // Small local models ignore forced tools but obey a
                     // json_schema grammar; the fallback is one extra request.
                     log?("server ignored the forced tool call; retrying once with response_format json_schema")
                     body = fallback
-                    fellBack = true
+                    adapted.append(.tools)
                     continue
                 }
                 throw StageError(.invalidReply, "server answered plain text instead of a structured reply: \(CompletionReader.clip(content))")
+            case .unsupported(let limitation, let error):
+                guard !adapted.contains(limitation), let changed = Self.adapting(body, to: limitation) else { throw error }
+                log?("\(error.message); retrying once \(Self.describe(limitation))")
+                body = changed
+                adapted.append(limitation)
             case .failure(let error):
                 throw error
             case .retryable(let error, let retryAfter):
@@ -98,6 +103,25 @@ public struct ChatClient {
                 retries += 1
                 sleep(wait)
             }
+        }
+    }
+
+    /// The request changed to do without what the server lacks; nil when it
+    /// does not use it (then the 400 stands).
+    static func adapting(_ body: JSONObject, to limitation: ServerLimitation) -> JSONObject? {
+        switch limitation {
+        case .tools:
+            return ChatRequest.switchingToJSONSchema(body)
+        case .tokenLimitField(let wanted):
+            guard body[wanted.other.rawValue] != nil else { return nil }
+            return wanted.applied(to: body)
+        }
+    }
+
+    static func describe(_ limitation: ServerLimitation) -> String {
+        switch limitation {
+        case .tools: "with response_format json_schema instead of tools"
+        case .tokenLimitField(let wanted): "with the token limit as \(wanted.rawValue)"
         }
     }
 
@@ -126,6 +150,11 @@ public struct ChatClient {
         return (bytes / 4).addingSaturated(Int.count(out))
     }
 
+    /// An SSE error event's text as JSON; text that is not JSON becomes its message.
+    static func errorObject(_ text: String) -> JSON {
+        (try? JSONParser.parse(text)).flatMap { $0.objectValue != nil ? $0 : nil } ?? ["message": .string(text)]
+    }
+
     /// One POST and what it came to.
     func exchange(_ body: JSONObject, transport: some ChatTransport) -> Verdict {
         var collected: [UInt8] = []
@@ -134,6 +163,7 @@ public struct ChatClient {
         var sse = SSEParser()
         var assembler = StreamAssembler()
         var streamError: StageError?
+        var reportedError: JSON?  // the server's error event, which ends the stream
         var shownText = false
         let bytes = JSONWriter.bytes(.object(body))
         let ticket = gate?.enter(tokens: Self.estimatedTokens(body, bytes: bytes.count))
@@ -150,8 +180,16 @@ public struct ChatClient {
                 return true
             }
             for event in sse.feed(bytes) {
+                let data: String
+                switch event {
+                case .error(let text):
+                    reportedError = Self.errorObject(text)
+                    return false
+                case .data(let text):
+                    data = text
+                }
                 do {
-                    let text = try assembler.add(event: event)
+                    let text = try assembler.add(event: data)
                     if !text.isEmpty {
                         onText(text)
                         shownText = true
@@ -160,9 +198,14 @@ public struct ChatClient {
                     streamError = error as? StageError ?? StageError(.badResponse, "\(error)")
                     return false
                 }
+                if let error = assembler.error {  // `data: {"error": …}`
+                    reportedError = error
+                    return false
+                }
             }
             return true
         }
+        if reportedError == nil, case .error(let text)? = sse.finish() { reportedError = Self.errorObject(text) }
         if shownText { onText([0x0A]) }
         let elapsed = Int(Clock.monotonicMilliseconds() - started)
         if let ticket {
@@ -176,6 +219,10 @@ public struct ChatClient {
             return .failure(StageError(.replyTooLarge, "server's answer is over the \(maxResponseBytes)-byte limit"))
         }
         if let streamError { return .failure(streamError) }
+        if let reportedError {
+            log?("stream stopped by the server's error event after \(elapsed) ms")
+            return CompletionReader.verdict(reportedError: reportedError)
+        }
         let status: Int, headers: [String: String]
         switch result {
         case .failure(let failure):

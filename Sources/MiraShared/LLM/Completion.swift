@@ -12,6 +12,34 @@ public enum Verdict: Equatable, Sendable {
     case ignoredTools(content: String)
     case retryable(StageError, retryAfterMilliseconds: Int?)
     case failure(StageError)
+    /// A 400 saying the server lacks something the request used; the client
+    /// may ask again without it (once), else it is this failure.
+    case unsupported(ServerLimitation, StageError)
+}
+
+/// What a server said it cannot take, in the words servers use for it.
+public enum ServerLimitation: Equatable, Sendable {
+    /// "… does not support tools" (Ollama and others): use json-schema instead.
+    case tools
+    /// The server reads the other name of the token limit.
+    case tokenLimitField(wanted: TokenLimitField)
+
+    /// Recognises the limitation in a 400's error message and `param`.
+    static func named(in message: String, param: String?) -> ServerLimitation? {
+        let text = message.lowercased()
+        let refusal = ["not support", "unsupported", "unrecognized", "unknown", "not allowed", "not permitted"]
+        guard refusal.contains(where: text.contains) else { return nil }
+        // The field refused is the one named in `param`, else the one named
+        // first: "'max_tokens' is not supported … use 'max_completion_tokens'".
+        let fields = TokenLimitField.allCases.compactMap { field in
+            text.firstRange(of: field.rawValue).map { (field, $0.lowerBound) }
+        }
+        if let refused = TokenLimitField(rawValue: param ?? "") ?? fields.min(by: { $0.1 < $1.1 })?.0 {
+            return .tokenLimitField(wanted: refused.other)
+        }
+        if text.contains("tool") || param == "tools" || param == "tool_choice" { return .tools }
+        return nil
+    }
 }
 
 /// Reads chat-completion answers: HTTP status, error bodies, and the
@@ -32,6 +60,11 @@ public enum CompletionReader {
         }
         if status == 429 && error.code == "insufficient_quota" {
             return .failure(StageError(.insufficientQuota, cause))
+        }
+        if status == 400 || status == 422, let message = error.message,
+            let limitation = ServerLimitation.named(in: message, param: error.param)
+        {
+            return .unsupported(limitation, StageError(.badRequest, cause))
         }
         let retryAfter = RetryPolicy.retryAfterMilliseconds(headers: headers, now: now)
         switch headers["x-should-retry"] {
@@ -62,8 +95,7 @@ public enum CompletionReader {
             return .failure(StageError(.badResponse, "server answered \(json.typeName), not a chat completion"))
         }
         if let e = object["error"], !e.isNull {
-            let message = e["message"]?.stringValue ?? JSONWriter.string(e)
-            return .retryable(StageError(.gaveUp, "server reported an error: \(clip(message))"), retryAfterMilliseconds: nil)
+            return verdict(reportedError: e)
         }
         guard let choice = object["choices"]?.arrayValue?.first, let message = choice["message"]?.objectValue else {
             return .failure(StageError(.badResponse, "server answered a completion with no choices"))
@@ -106,14 +138,41 @@ public enum CompletionReader {
         }
     }
 
-    /// The `error.message` and `error.code` of an error body, when it has them.
-    static func errorDetail(_ body: [UInt8]) -> (message: String?, code: String?) {
+    /// An error the server reported inside a 200 answer: a body or stream
+    /// chunk `{"error": {…}}`, or llama.cpp's bare `{"code", "message", "type"}`
+    /// from an SSE `error:` line. A numeric code is an HTTP status and decides
+    /// as a status would; else the type does: a request the server refuses is
+    /// not retried (a prompt over the context size stays over it).
+    public static func verdict(reportedError reported: JSON) -> Verdict {
+        let e = reported["error"].flatMap { $0.isNull ? nil : $0 } ?? reported
+        let message = e["message"]?.stringValue ?? e.stringValue ?? JSONWriter.string(e)
+        let cause = "server reported an error: \(clip(message))"
+        if let status = e["code"]?.intValue, (400...599).contains(status) {
+            if status == 401 || status == 403 { return .failure(StageError(.rejectedKey, cause)) }
+            return RetryPolicy.isRetryable(status: status)
+                ? .retryable(StageError(.gaveUp, cause), retryAfterMilliseconds: nil)
+                : .failure(StageError(.badRequest, cause))
+        }
+        switch e["type"]?.stringValue ?? e["code"]?.stringValue ?? "" {
+        case "insufficient_quota":
+            return .failure(StageError(.insufficientQuota, cause))
+        case "authentication_error", "permission_error", "invalid_api_key":
+            return .failure(StageError(.rejectedKey, cause))
+        case "invalid_request_error", "exceed_context_size_error", "not_supported_error", "context_length_exceeded":
+            return .failure(StageError(.badRequest, cause))
+        default:  // server_error, unavailable_error, or nothing said: a retry may help
+            return .retryable(StageError(.gaveUp, cause), retryAfterMilliseconds: nil)
+        }
+    }
+
+    /// The `error.message`, `error.code` (else type) and `error.param` of an error body, when it has them.
+    static func errorDetail(_ body: [UInt8]) -> (message: String?, code: String?, param: String?) {
         guard let json = try? JSONParser.parse(body), let e = json["error"] else {
-            return (body.isEmpty ? nil : snippet(body), nil)
+            return (body.isEmpty ? nil : snippet(body), nil, nil)
         }
         let message = e["message"]?.stringValue.map(clip)
         let code = e["code"]?.stringValue ?? e["type"]?.stringValue
-        return (message, code)
+        return (message, code, e["param"]?.stringValue)
     }
 
     /// A short, one-line, printable piece of a body for an error message.

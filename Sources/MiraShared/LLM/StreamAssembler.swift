@@ -7,7 +7,8 @@ public struct StreamAssembler {
     var finishReason: String?
     var usage: JSON?
     var model: String?
-    var error: JSON?
+    /// An error chunk (`data: {"error": …}`) the server sent instead of more reply.
+    public private(set) var error: JSON?
     var contentText = OutputTextExtractor()
     var argumentsText = OutputTextExtractor()
 

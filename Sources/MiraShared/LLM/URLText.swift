@@ -34,4 +34,18 @@ public enum URLText {
         }
         return shown
     }
+
+    /// The host of a URL, lower-cased, without user info or port
+    /// ("https://u@API.openai.com:443/v1" → "api.openai.com"); nil when there is none.
+    public static func host(of url: String) -> String? {
+        guard let scheme = url.firstRange(of: "://") else { return nil }
+        var authority = url[scheme.upperBound...]
+        if let end = authority.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { authority = authority[..<end] }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            return String(authority[...close]).lowercased()  // an IPv6 literal keeps its brackets
+        }
+        if let colon = authority.lastIndex(of: ":") { authority = authority[..<colon] }
+        return authority.isEmpty ? nil : authority.lowercased()
+    }
 }

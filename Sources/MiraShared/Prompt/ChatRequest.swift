@@ -70,9 +70,9 @@ public enum ChatRequest {
         body["messages"] = .array(messages)
         if let t = settings.temperature { body["temperature"] = .double(t) }
         if let n = settings.maxTokens {
-            // OpenAI reads the new name; many compatible servers only the old one.
-            body["max_completion_tokens"] = .int(n)
-            body["max_tokens"] = .int(n)
+            // One name only (servers refuse both): OpenAI's. mira-llm renames
+            // it for the server it sends to (TokenLimitField).
+            body[TokenLimitField.maxCompletionTokens.rawValue] = .int(n)
         }
         let schema = replySchema(personas: names, maxOutput: settings.maxReplyCharacters)
         switch settings.structured {
