@@ -34,7 +34,9 @@ public struct StoredMessage: Equatable, Sendable {
         try Identifiers.validateSession(session)
         let turn = o["turn"]?.stringValue
         if let turn { try Identifiers.validateTurn(turn) }
-        self.init(session: session, turn: turn, message: try Message(json: json, what: "message"))
+        let message = try Message(json: json, what: "message")
+        try message.validateForStore(what: "message")
+        self.init(session: session, turn: turn, message: message)
     }
 }
 

@@ -251,15 +251,20 @@ import Testing
         let world = try World()
         let line = #"{"session":"forge","role":"user","content":"x","time":"2026\t99\nforged\u001b[2J"}"#
         let imported = try world.sh("printf '%s\\n' \(shellQuote(line)) | mira-store import")
-        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.status == 65, "\(imported.stderr)")
+        #expect(imported.stderr.contains("line 1: message.time"), "\(imported.stderr)")
+        #expect(try world.exported("forge").isEmpty)
 
+        // A database written by an older build may still hold such a time:
+        // the list shows it harmlessly, on one line.
+        let good = #"{"session":"forge","role":"user","content":"x","time":"2026-01-01T00:00:00Z"}"#
+        #expect(try world.sh("printf '%s\\n' \(shellQuote(good)) | mira-store import").status == 0)
+        let forge = #"import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute("UPDATE sessions SET last_activity=?", ("2026\t99\nforged\x1b[2J",)); db.commit()"#
+        #expect(try world.sh("python3 -c \(shellQuote(forge)) \"$MIRA_DB\"").status == 0)
         let list = try world.sh("mira-store list")
         #expect(list.status == 0)
         #expect(list.stdout == "forge\t1\t2026^I99^Jforged^[[2J\n")
         #expect(list.stdoutLines.count == 1)
-
-        #expect(try world.exported("forge").first?["time"] as? String == "2026\t99\nforged\u{1B}[2J")
-        #expect(try world.sh("mira-store export forge").stdout.contains(#""time":"2026\t99\nforged\u001b[2J""#))
     }
 
     // MARK: 10. A directory is not a file

@@ -47,6 +47,48 @@ public struct Message: Equatable, Sendable {
         time = try Self.optionalString(o, "time", what)
     }
 
+    /// Checks a message from outside (an import) by the rules every saved
+    /// turn obeys: persona and mood only on an assistant message, each valid
+    /// as a reply's would be, and the time in the form Mira writes
+    /// (`2026-01-31T12:00:00.000Z`, fraction optional).
+    public func validateForStore(what: String) throws(StageError) {
+        if role != .assistant, persona != nil || mood != nil {
+            throw StageError(.badRecord, "\(what) is a \(role.rawValue) message: only an assistant message has a persona or a mood")
+        }
+        if let persona, let problem = Reply.personaProblem(persona) {
+            throw StageError(.invalidPersona, "\(what).persona: \(problem)")
+        }
+        if let mood, let problem = Reply.moodProblem(mood) {
+            throw StageError(.badRecord, "\(what).\(problem)")
+        }
+        if let time, !Self.isStoredTime(time) {
+            throw StageError(.badRecord, "\(what).time \(Identifiers.quoted(time)) is not a UTC time like 2026-01-31T12:00:00.000Z")
+        }
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS`, an optional `.` and 1-9 digits, then `Z`, with
+    /// every field in range: times sort as text, so one form only.
+    static func isStoredTime(_ text: String) -> Bool {
+        let b = Array(text.utf8)
+        guard b.count >= 20, b.count <= 30, b.last == UInt8(ascii: "Z") else { return false }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for i in range {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b[i]) else { return nil }
+                value = value * 10 + Int(b[i] - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        let separators: [(Int, Unicode.Scalar)] = [(4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":")]
+        guard separators.allSatisfy({ b[$0.0] == UInt8(ascii: $0.1) }),
+            number(0..<4) != nil, let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return false }
+        if b.count == 20 { return true }
+        return b[19] == UInt8(ascii: ".") && b.count >= 22 && number(20..<(b.count - 1)) != nil
+    }
+
     static func optionalString(_ o: JSONObject, _ key: String, _ what: String) throws(StageError) -> String? {
         guard let v = o[key], !v.isNull else { return nil }
         guard let s = v.stringValue else { throw StageError(.badRecord, "\(what).\(key) must be a string, not \(v.typeName)") }

@@ -39,6 +39,32 @@ public struct Reply: Equatable, Sendable {
         guard personas.contains(persona) else {
             throw StageError(.invalidReply, "reply persona \(Identifiers.quoted(persona)) is not one of \(personas.joined(separator: ", "))")
         }
+        if let problem = Self.personaProblem(persona) ?? Self.moodProblem(mood) {
+            throw StageError(.invalidReply, "reply " + problem)
+        }
         self.init(output: output, persona: persona, mood: mood)
+    }
+
+    /// Why a persona cannot be stored with a message, or nil. The same rule
+    /// holds for a model's reply and for an imported message: a persona is a
+    /// file name under the personas folder, and the next prompt names it.
+    public static func personaProblem(_ persona: String) -> String? {
+        do {
+            try Identifiers.validatePersonaName(persona)
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+
+    /// Why a mood cannot be stored, or nil: a mood is a word or two of text,
+    /// never blank and never holding a control character (a line break in it
+    /// would become a line of the next system prompt).
+    public static func moodProblem(_ mood: String) -> String? {
+        if !mood.contains(where: { !$0.isWhitespace }) { return "mood is empty" }
+        if mood.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) {
+            return "mood \(Identifiers.quoted(mood)) holds a control character"
+        }
+        return nil
     }
 }
