@@ -6,8 +6,15 @@ import Testing
                              maxRetryAfterMilliseconds: 60_000)
 
     @Test func theServersRetryAfterIsHonouredWithinTheCap() {
-        #expect(policy.delay(retry: 0, retryAfterMilliseconds: 1234, jitter: 0.5) == 1234)
+        #expect(policy.delay(retry: 0, retryAfterMilliseconds: 1234, jitter: 0) == 1234)
         #expect(policy.delay(retry: 3, retryAfterMilliseconds: 60_000, jitter: 0) == 60_000)
+    }
+
+    // Workers that all waited for one retry-after must not all return at once.
+    @Test func theServersWaitIsSpreadByUpToATenthNeverShortened() {
+        #expect(policy.delay(retry: 0, retryAfterMilliseconds: 1000, jitter: 0.5) == 1050)
+        #expect(policy.delay(retry: 0, retryAfterMilliseconds: 1000, jitter: 1) == 1100)
+        #expect(policy.delay(retry: 0, retryAfterMilliseconds: 1000, jitter: -3) == 1000)
     }
 
     @Test func aRetryAfterBeyondTheCapFallsBackToBackoff() {

@@ -23,9 +23,11 @@ public struct RetryPolicy: Sendable {
     /// The wait before retry number `retry` (0 for the first retry): the
     /// server's retry-after when it gave a usable one, else exponential
     /// backoff with up to 25% jitter taken off so many clients spread out.
+    /// The server's wait gets up to 10% added, never taken off: the workers
+    /// of a batch that all hit one limit must not all come back at once.
     public func delay(retry: Int, retryAfterMilliseconds: Int?, jitter: Double) -> Int {
         if let after = retryAfterMilliseconds, after >= 0, after <= maxRetryAfterMilliseconds {
-            return after
+            return after + Int(Double(after) * 0.1 * min(max(jitter, 0), 1))
         }
         let exponential = Double(baseDelayMilliseconds) * Double(1 << min(retry, 20))
         let capped = min(exponential, Double(maxDelayMilliseconds))
