@@ -41,7 +41,8 @@ Behaviours (--behaviour or /control; counters are per process):
     429, 500, 502, 503
                   that status with an error body and retry-after-ms: 10 (429 also
                   retry-after: 1)
-    reset         headers and half a body, then a TCP reset
+    reset         headers and half a body, then a TCP reset (RST, no FIN: a client
+                  reads "Connection reset by peer"; curl exits 56)
     stall         headers and half a body, then 5 s of silence
     sse-cut       a stream that ends (cleanly) before "data: [DONE]"
     huge          200 with an 11 MB JSON body
@@ -389,8 +390,13 @@ class Handler(BaseHTTPRequestHandler):
         if how == "stall":
             time.sleep(5)
         else:
-            # SO_LINGER with a zero timeout turns close() into a TCP reset.
+            # SO_LINGER with a zero timeout turns close() into a TCP reset. Close
+            # the descriptor here, at once: socketserver would first shutdown(SHUT_WR),
+            # which sends a FIN (a clean end, not a reset). Detached, the socket
+            # object's fd is -1, so its later shutdown fails quietly (OSError, which
+            # shutdown_request ignores) and its close does nothing.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            os.close(self.connection.detach())
         self.close_connection = True
 
     def stream(self, n, model, kind, text, usage, include_usage, cut=False, headers=None):
