@@ -4,12 +4,33 @@
 Standard library only (Python 3.11+). Binds 127.0.0.1 and prints "PORT=<n>" as
 the first line on stdout (nothing else is ever printed there).
 
-    python3 fake_openai.py --port 0 --log FILE [--behaviour NAME] [--api-key KEY]
+    python3 fake_openai.py --port 0 --log FILE [--behaviour NAME] [--api-key KEY] [--lenient]
 
 POST /v1/chat/completions is the model; each request is logged as one JSON line
 {"n", "t", "path", "headers", "body"}, where "t" is its arrival time in seconds
 on the server's monotonic clock (for asserting waits and spacing). GET /health -> {"status": "ok"}. POST /control
 {"behaviour": NAME} switches behaviour and resets counters. Else 404.
+
+Strict mode (the default; --lenient turns it off) refuses, as OpenAI does, a chat
+request that a real server would refuse, whatever the behaviour: it is logged, then
+answered 400 with {"error": {"message", "type": "invalid_request_error", "param",
+"code"}} (see strict_refusal() for the exact texts) when it
+    - holds both max_tokens and max_completion_tokens
+          (param "max_tokens", code "invalid_parameter_combination");
+    - asks response_format json_schema without a json_schema.name, or with a name
+      not matching ^[a-zA-Z0-9_-]{1,64}$
+          (param "response_format.json_schema.name", code
+          "missing_required_parameter" / "invalid_value" / "string_above_max_length");
+    - marks a schema "strict": true (a tool's function or response_format.json_schema)
+      and some object schema in it, nested ones too, lacks "additionalProperties":
+      false or does not list every property in "required"
+          ("Invalid schema for function 'NAME': In context=('properties', 'x'), ...";
+          tools: param "tools[i].function.parameters", code
+          "invalid_function_parameters"; response_format: param "response_format",
+          code null);
+    - has tool_choice but no tools (param "tool_choice", code null), or forces a
+      function no entry of tools has (param "tool_choice", code "invalid_value").
+Lenient mode answers all of these as behaviour says.
 
 The reply is deterministic:
     persona  first value of the schema's persona enum, unless the last user message
@@ -119,8 +140,8 @@ def scripted(behaviour, count):
     return items[min(count, len(items)) - 1]
 
 
-def error_body(message, kind, code):
-    return {"error": {"message": message, "type": kind, "code": code}}
+def error_body(message, kind, code, param=None):
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
 INVALID_KEY = error_body("Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
@@ -207,12 +228,105 @@ def answer(body, behaviour):
     return kind, text, usage
 
 
+SCHEMA_NAME = re.compile(r"[a-zA-Z0-9_-]+")
+
+
+def schema_problem(schema, context=()):
+    """The first way a strict schema breaks OpenAI's rules, as OpenAI words it
+    ("In context=('properties', 'x'), ..."), depth first; None when it keeps them."""
+    if not isinstance(schema, dict):
+        return None
+    kind = schema.get("type")
+    if kind == "object" or (isinstance(kind, list) and "object" in kind) or "properties" in schema:
+        where = f"In context={tuple(context)!r}, "
+        if schema.get("additionalProperties") is not False:
+            return where + "'additionalProperties' is required to be supplied and to be false."
+        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        required = schema.get("required")
+        if not isinstance(required, list):
+            required = []
+        missing = [key for key in properties if key not in required]
+        if missing:
+            return (where + "'required' is required to be supplied and to be an array including "
+                    f"every key in properties. Missing '{missing[0]}'.")
+        extra = [key for key in required if key not in properties]
+        if extra:
+            return (where + "'required' must be an array that includes every key in `properties`. "
+                    f"Extra required key '{extra[0]}' supplied.")
+        for key, sub in properties.items():
+            if (problem := schema_problem(sub, context + ("properties", key))):
+                return problem
+    if (problem := schema_problem(schema.get("items"), context + ("items",))):
+        return problem
+    for word in ("anyOf", "allOf", "oneOf", "prefixItems"):
+        subs = schema.get(word)
+        for i, sub in enumerate(subs if isinstance(subs, list) else []):
+            if (problem := schema_problem(sub, context + (word, i))):
+                return problem
+    for word in ("$defs", "definitions"):
+        subs = schema.get(word)
+        for key, sub in (subs.items() if isinstance(subs, dict) else []):
+            if (problem := schema_problem(sub, context + (word, key))):
+                return problem
+    return None
+
+
+def strict_refusal(body):
+    """Why OpenAI would refuse this request with a 400, as an error body; None if it would not."""
+    def refuse(message, param, code):
+        return error_body(message, "invalid_request_error", code, param)
+
+    if "max_tokens" in body and "max_completion_tokens" in body:
+        return refuse("Setting 'max_tokens' and 'max_completion_tokens' at the same time is not supported.",
+                      "max_tokens", "invalid_parameter_combination")
+    fmt = body.get("response_format")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        spec = fmt.get("json_schema")
+        param = "response_format.json_schema.name"
+        name = spec.get("name") if isinstance(spec, dict) else None
+        if not isinstance(spec, dict):
+            return refuse("Missing required parameter: 'response_format.json_schema'.",
+                          "response_format.json_schema", "missing_required_parameter")
+        if name is None:
+            return refuse(f"Missing required parameter: '{param}'.", param, "missing_required_parameter")
+        if not isinstance(name, str) or not SCHEMA_NAME.fullmatch(name):
+            return refuse(f"Invalid '{param}': string does not match pattern. Expected a string that "
+                          "matches the pattern '^[a-zA-Z0-9_-]+$'.", param, "invalid_value")
+        if len(name) > 64:
+            return refuse(f"Invalid '{param}': string too long. Expected a string with maximum length 64, "
+                          f"but got a string with length {len(name)} instead.", param, "string_above_max_length")
+        if spec.get("strict") is True and (problem := schema_problem(spec.get("schema"))):
+            return refuse(f"Invalid schema for response_format '{name}': {problem}", "response_format", None)
+    tools = body.get("tools")
+    tools = tools if isinstance(tools, list) else []
+    names = set()
+    for i, tool in enumerate(tools):
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(function, dict):
+            continue
+        names.add(function.get("name"))
+        if function.get("strict") is True and (problem := schema_problem(function.get("parameters"))):
+            return refuse(f"Invalid schema for function '{function.get('name')}': {problem}",
+                          f"tools[{i}].function.parameters", "invalid_function_parameters")
+    choice = body.get("tool_choice")
+    if "tool_choice" in body and choice is not None:
+        if not tools:
+            return refuse("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are "
+                          "specified.", "tool_choice", None)
+        forced = choice.get("function") if isinstance(choice, dict) else None
+        if isinstance(forced, dict) and forced.get("name") not in names:
+            return refuse(f"Invalid value for 'tool_choice': function '{forced.get('name')}' not found in "
+                          "'tools'.", "tool_choice", "invalid_value")
+    return None
+
+
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024
 
-    def __init__(self, port, log_path, behaviour, api_key):
+    def __init__(self, port, log_path, behaviour, api_key, strict=True):
         super().__init__(("127.0.0.1", port), Handler)
+        self.strict = strict
         self.log_file = open(log_path, "a", encoding="utf-8") if log_path else None
         self.lock = threading.Lock()
         self.behaviour, self.api_key = behaviour, api_key
@@ -301,6 +415,8 @@ class Handler(BaseHTTPRequestHandler):
         if not parsed or not isinstance(body, dict):
             return self.send_json(400, error_body("Request body must be a JSON object.",
                                                   "invalid_request_error", None))
+        if self.server.strict and (refusal := strict_refusal(body)):
+            return self.send_json(400, refusal)
         if behaviour == "429-once" and count == 1:
             return self.send_json(429, error_body("Rate limit reached", "requests", "rate_limit_exceeded"),
                                   {"retry-after-ms": "50", "retry-after": "1"})
@@ -466,13 +582,15 @@ def main():
     parser.add_argument("--log", help="append one JSON line per chat request to this file")
     parser.add_argument("--behaviour", default="normal")
     parser.add_argument("--api-key", help="require Authorization: Bearer KEY")
+    parser.add_argument("--lenient", action="store_true",
+                        help="turn strict mode off: answer requests OpenAI would refuse with 400")
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this certificate")
     parser.add_argument("--exit-on-stdin-eof", action="store_true",
                         help="stop when stdin closes or the parent exits, so a test cannot leave the server behind")
     args = parser.parse_args()
     if not valid_behaviour(args.behaviour):
         parser.error(f"unknown behaviour {args.behaviour!r}")
-    server = Server(args.port, args.log, args.behaviour, args.api_key)
+    server = Server(args.port, args.log, args.behaviour, args.api_key, strict=not args.lenient)
     if args.tls:
         import ssl
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
