@@ -86,9 +86,50 @@ Behaviours (--behaviour or /control; counters are per process):
     hold:K:MS     the K-th request (counted from 1 since the behaviour was set) sleeps
                   MS milliseconds before answering normally; every other request
                   answers normally at once
+    sse-error-line:CODE
+                  llama.cpp's mid-stream error. Streaming: 200 text/event-stream, the
+                  first three events of a normal stream, then the line
+                  'error: {"code": CODE, "message": ..., "type": ...}' and a blank line,
+                  and the body ends (cleanly) without "data: [DONE]". CODE 400 is the
+                  context overflow (type "exceed_context_size_error", message "the
+                  request exceeds the available context size, try increasing it", plus
+                  "n_prompt_tokens" and "n_ctx"), 500 "server_error", 503
+                  "unavailable_error" (other 4xx invalid_request_error, 5xx
+                  server_error). Not streaming: status CODE, {"error": <that object>}
+    sse-error-data, sse-error-data:CODE
+                  OpenAI's mid-stream error: the same three events, then
+                  'data: {"error": {"message", "type", "param": null, "code"}}', then
+                  the end without [DONE]. 500 (the default): "The server had an error
+                  while processing your request." server_error, code null; 400: an
+                  invalid_request_error with code "invalid_prompt" (not retryable).
+                  Not streaming: status CODE with that error body
+    no-tools      like Ollama with a model that has no tool support: a request with
+                  tools or tool_choice gets 400 "<model> does not support tools"
+                  (invalid_request_error, param and code null); others answer normally
+    refuse-max-tokens
+                  like OpenAI's reasoning models: a request with max_tokens gets 400
+                  "Unsupported parameter: 'max_tokens' is not supported with this model.
+                  Use 'max_completion_tokens' instead." (param "max_tokens", code
+                  "unsupported_parameter"); others answer normally
+    refuse-max-completion-tokens
+                  like older compatible servers: a request with max_completion_tokens
+                  gets 400 "Unrecognized request argument supplied: max_completion_tokens"
+                  (param and code null); others answer normally
+    ratelimit-tokens-exhausted:S
+                  normal, plus headers "X-RateLimit-Remaining-Tokens: 0" and
+                  "X-RateLimit-Reset-Tokens: Ss"
+    retry-after-ms:MS
+                  429 rate_limit_exceeded with only the header "Retry-After-Ms: MS"
+    should-not-retry
+                  500 server_error with headers "X-Should-Retry: false" and
+                  "retry-after-ms: 10" (the server's word beats the status)
+    should-retry-400
+                  400 invalid_request_error with header "X-Should-Retry: true" (script
+                  "should-retry-400,normal" for a retry that then succeeds)
 
-Header names are sent with the case shown (Retry-After, X-RateLimit-*); every
-header line ends in CRLF.
+Header names are sent with the case shown: OpenAI's own lower case for
+retry-after-ms and retry-after in the 429/5xx errors, mixed case for Retry-After,
+Retry-After-Ms, X-RateLimit-*, X-Should-Retry. Every header line ends in CRLF.
 
 A comma-separated list scripts the behaviour request by request: "503,reset,normal"
 answers the first request 503, the second with a reset, and every later one
@@ -116,8 +157,11 @@ CHAT_PATH = "/v1/chat/completions"
 FIXED = {"normal", "plain", "plain-always", "429-once", "500-always", "401",
          "quota", "bad-args", "not-json", "slow", "429", "500", "502", "503",
          "reset", "stall", "sse-cut", "huge", "hostile-date", "hostile-date-429",
-         "huge-usage", "redirect", "escape-reply", "escape-error"}
-PARAMETERISED = ("delay", "jitter", "limit", "retry-after", "ratelimit-exhausted", "hold")
+         "huge-usage", "redirect", "escape-reply", "escape-error", "sse-error-data",
+         "no-tools", "refuse-max-tokens", "refuse-max-completion-tokens",
+         "should-not-retry", "should-retry-400"}
+PARAMETERISED = ("delay", "jitter", "limit", "retry-after", "ratelimit-exhausted", "hold",
+                 "sse-error-line", "sse-error-data", "ratelimit-tokens-exhausted", "retry-after-ms")
 FRAGMENT = 7
 HOSTILE_DATE = "Wed, 21 Oct 99999999999 07:28:00 GMT"  # year past any date parser's range
 ESCAPES = "\x1b]0;PWNED\x07\x1b[2J"  # set the terminal title, clear the screen
@@ -130,6 +174,8 @@ def valid_behaviour(name):
         if kind == "hold":
             k, _, ms = value.partition(":")
             return k.isdigit() and ms.isdigit()
+        if kind in ("sse-error-line", "sse-error-data") and value:
+            return value.isdigit() and 400 <= int(value) <= 599
         return item in FIXED or (kind in PARAMETERISED and value.isdigit())
     return all(ok(item) for item in name.split(","))
 
@@ -158,6 +204,11 @@ ERRORS = {  # behaviour -> (status, body, headers)
     "503": (503, error_body("Loading model", "unavailable_error", 503), {"retry-after-ms": "10"}),
     "hostile-date-429": (429, RATE_LIMITED, {"Retry-After": HOSTILE_DATE}),
     "escape-error": (400, error_body(f"bad {ESCAPES} request", "invalid_request_error", None), None),
+    "should-not-retry": (500, error_body("The server had an error while processing your request.",
+                                         "server_error", None),
+                         {"X-Should-Retry": "false", "retry-after-ms": "10"}),
+    "should-retry-400": (400, error_body("The request could not be processed right now; try again.",
+                                         "invalid_request_error", None), {"X-Should-Retry": "true"}),
 }
 
 
@@ -320,6 +371,50 @@ def strict_refusal(body):
     return None
 
 
+def request_refusal(body, behaviour):
+    """The 400 a behaviour that mimics a narrower server gives this request, or None."""
+    model = body.get("model", "")
+    if behaviour == "no-tools" and (body.get("tools") is not None or body.get("tool_choice") is not None):
+        return error_body(f"{model} does not support tools", "invalid_request_error", None)
+    if behaviour == "refuse-max-tokens" and "max_tokens" in body:
+        return error_body("Unsupported parameter: 'max_tokens' is not supported with this model. "
+                          "Use 'max_completion_tokens' instead.", "invalid_request_error",
+                          "unsupported_parameter", "max_tokens")
+    if behaviour == "refuse-max-completion-tokens" and "max_completion_tokens" in body:
+        return error_body("Unrecognized request argument supplied: max_completion_tokens",
+                          "invalid_request_error", None)
+    return None
+
+
+def stream_fault(behaviour):
+    """(status, error object, SSE text) for the sse-error-* behaviours, else None.
+    The error object is what the SSE line carries; a non-stream answer wraps it
+    in {"error": ...} and uses the status."""
+    kind, _, value = behaviour.partition(":")
+    if kind == "sse-error-line":
+        status = int(value)
+        if status == 400:
+            error = {"code": 400, "message": "the request exceeds the available context size, try increasing it",
+                     "type": "exceed_context_size_error", "n_prompt_tokens": 4153, "n_ctx": 4096}
+        elif status == 503:
+            error = {"code": 503, "message": "Loading model", "type": "unavailable_error"}
+        elif status >= 500:
+            error = {"code": status, "message": "Compute error.", "type": "server_error"}
+        else:
+            error = {"code": status, "message": "Invalid request.", "type": "invalid_request_error"}
+        return status, error, "error: " + json.dumps(error) + "\n\n"
+    if kind == "sse-error-data":
+        status = int(value or 500)
+        if status < 500:
+            error = error_body("Invalid prompt: your prompt was flagged as potentially violating our usage "
+                               "policy.", "invalid_request_error", "invalid_prompt")["error"]
+        else:
+            error = error_body("The server had an error while processing your request.", "server_error",
+                               None)["error"]
+        return status, error, "data: " + json.dumps({"error": error}) + "\n\n"
+    return None
+
+
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024
@@ -417,6 +512,8 @@ class Handler(BaseHTTPRequestHandler):
                                                   "invalid_request_error", None))
         if self.server.strict and (refusal := strict_refusal(body)):
             return self.send_json(400, refusal)
+        if (refusal := request_refusal(body, behaviour)):
+            return self.send_json(400, refusal)
         if behaviour == "429-once" and count == 1:
             return self.send_json(429, error_body("Rate limit reached", "requests", "rate_limit_exceeded"),
                                   {"retry-after-ms": "50", "retry-after": "1"})
@@ -424,6 +521,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(*ERRORS[behaviour])
         if behaviour.startswith("retry-after:"):
             return self.send_json(429, RATE_LIMITED, {"Retry-After": behaviour[12:]})
+        if behaviour.startswith("retry-after-ms:"):
+            return self.send_json(429, RATE_LIMITED, {"Retry-After-Ms": behaviour[15:]})
         if behaviour == "redirect":
             port = self.server.server_address[1]
             return self.send_bytes(307, b"Moved.\n", "text/plain",
@@ -452,6 +551,9 @@ class Handler(BaseHTTPRequestHandler):
         if behaviour.startswith("ratelimit-exhausted:"):
             extra = {"X-RateLimit-Remaining-Requests": "0",
                      "X-RateLimit-Reset-Requests": f"{behaviour[20:]}s"}
+        elif behaviour.startswith("ratelimit-tokens-exhausted:"):
+            extra = {"X-RateLimit-Remaining-Tokens": "0",
+                     "X-RateLimit-Reset-Tokens": f"{behaviour[27:]}s"}
         elif behaviour == "hostile-date":
             extra = {"Retry-After": HOSTILE_DATE}
         self.complete(body, n, behaviour, extra)
@@ -478,11 +580,14 @@ class Handler(BaseHTTPRequestHandler):
     def complete(self, body, n, behaviour, headers=None):
         kind, text, usage = answer(body, behaviour)
         model = body.get("model", "")
+        fault = stream_fault(behaviour)
         if body.get("stream") is True:
             options = body.get("stream_options")
             include = isinstance(options, dict) and options.get("include_usage") is True
             return self.stream(n, model, kind, text, usage, include, cut=behaviour == "sse-cut",
-                               headers=headers)
+                               headers=headers, fault=fault and fault[2])
+        if fault:
+            return self.send_json(fault[0], {"error": fault[1]}, headers)
         if kind == "tool":
             call = {"id": f"call_{n}", "type": "function",
                     "function": {"name": "format_response", "arguments": text}}
@@ -515,11 +620,12 @@ class Handler(BaseHTTPRequestHandler):
             os.close(self.connection.detach())
         self.close_connection = True
 
-    def stream(self, n, model, kind, text, usage, include_usage, cut=False, headers=None):
+    def stream(self, n, model, kind, text, usage, include_usage, cut=False, headers=None, fault=None):
         """SSE events: role; [tool call header with empty arguments]; the text in
         FRAGMENT-character pieces (arguments or content deltas); empty delta with
         finish_reason; [usage chunk with "choices": []]; "data: [DONE]". The third
-        event uses CRLF line endings and ": keep-alive" sits in the middle."""
+        event uses CRLF line endings and ": keep-alive" sits in the middle.
+        With a fault (an SSE text), the first three events, then the fault, then the end."""
         base = {"id": f"chatcmpl-{n}", "object": "chat.completion.chunk",
                 "created": int(time.time()), "model": model}
 
@@ -543,7 +649,9 @@ class Handler(BaseHTTPRequestHandler):
         events.append(chunk({}, "tool_calls" if kind == "tool" else "stop"))
         if include_usage:
             events.append(event(dict(base, choices=[], usage=usage)))
-        if not cut:
+        if fault:
+            events = events[:3] + [fault]
+        elif not cut:
             events.append("data: [DONE]\n\n")
         events[2] = events[2].replace("\n", "\r\n")
         events.insert(len(events) // 2, ": keep-alive\n\n")
