@@ -9,6 +9,7 @@ pkg-config --exists sqlite3 2>/dev/null || missing+=(libsqlite3-dev)
 pkg-config --exists libcurl 2>/dev/null || missing+=(libcurl4-openssl-dev)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)   # the tests' fake server
 command -v script >/dev/null 2>&1 || missing+=(bsdutils)   # the tests' terminal
+[ -x /usr/bin/curl ] || missing+=(curl)                    # the fake server's self-tests
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -4,12 +4,33 @@
 Standard library only (Python 3.11+). Binds 127.0.0.1 and prints "PORT=<n>" as
 the first line on stdout (nothing else is ever printed there).
 
-    python3 fake_openai.py --port 0 --log FILE [--behaviour NAME] [--api-key KEY]
+    python3 fake_openai.py --port 0 --log FILE [--behaviour NAME] [--api-key KEY] [--lenient]
 
 POST /v1/chat/completions is the model; each request is logged as one JSON line
 {"n", "t", "path", "headers", "body"}, where "t" is its arrival time in seconds
 on the server's monotonic clock (for asserting waits and spacing). GET /health -> {"status": "ok"}. POST /control
 {"behaviour": NAME} switches behaviour and resets counters. Else 404.
+
+Strict mode (the default; --lenient turns it off) refuses, as OpenAI does, a chat
+request that a real server would refuse, whatever the behaviour: it is logged, then
+answered 400 with {"error": {"message", "type": "invalid_request_error", "param",
+"code"}} (see strict_refusal() for the exact texts) when it
+    - holds both max_tokens and max_completion_tokens
+          (param "max_tokens", code "invalid_parameter_combination");
+    - asks response_format json_schema without a json_schema.name, or with a name
+      not matching ^[a-zA-Z0-9_-]{1,64}$
+          (param "response_format.json_schema.name", code
+          "missing_required_parameter" / "invalid_value" / "string_above_max_length");
+    - marks a schema "strict": true (a tool's function or response_format.json_schema)
+      and some object schema in it, nested ones too, lacks "additionalProperties":
+      false or does not list every property in "required"
+          ("Invalid schema for function 'NAME': In context=('properties', 'x'), ...";
+          tools: param "tools[i].function.parameters", code
+          "invalid_function_parameters"; response_format: param "response_format",
+          code null);
+    - has tool_choice but no tools (param "tool_choice", code null), or forces a
+      function no entry of tools has (param "tool_choice", code "invalid_value").
+Lenient mode answers all of these as behaviour says.
 
 The reply is deterministic:
     persona  first value of the schema's persona enum, unless the last user message
@@ -41,7 +62,8 @@ Behaviours (--behaviour or /control; counters are per process):
     429, 500, 502, 503
                   that status with an error body and retry-after-ms: 10 (429 also
                   retry-after: 1)
-    reset         headers and half a body, then a TCP reset
+    reset         headers and half a body, then a TCP reset (RST, no FIN: a client
+                  reads "Connection reset by peer"; curl exits 56)
     stall         headers and half a body, then 5 s of silence
     sse-cut       a stream that ends (cleanly) before "data: [DONE]"
     huge          200 with an 11 MB JSON body
@@ -64,9 +86,50 @@ Behaviours (--behaviour or /control; counters are per process):
     hold:K:MS     the K-th request (counted from 1 since the behaviour was set) sleeps
                   MS milliseconds before answering normally; every other request
                   answers normally at once
+    sse-error-line:CODE
+                  llama.cpp's mid-stream error. Streaming: 200 text/event-stream, the
+                  first three events of a normal stream, then the line
+                  'error: {"code": CODE, "message": ..., "type": ...}' and a blank line,
+                  and the body ends (cleanly) without "data: [DONE]". CODE 400 is the
+                  context overflow (type "exceed_context_size_error", message "the
+                  request exceeds the available context size, try increasing it", plus
+                  "n_prompt_tokens" and "n_ctx"), 500 "server_error", 503
+                  "unavailable_error" (other 4xx invalid_request_error, 5xx
+                  server_error). Not streaming: status CODE, {"error": <that object>}
+    sse-error-data, sse-error-data:CODE
+                  OpenAI's mid-stream error: the same three events, then
+                  'data: {"error": {"message", "type", "param": null, "code"}}', then
+                  the end without [DONE]. 500 (the default): "The server had an error
+                  while processing your request." server_error, code null; 400: an
+                  invalid_request_error with code "invalid_prompt" (not retryable).
+                  Not streaming: status CODE with that error body
+    no-tools      like Ollama with a model that has no tool support: a request with
+                  tools or tool_choice gets 400 "<model> does not support tools"
+                  (invalid_request_error, param and code null); others answer normally
+    refuse-max-tokens
+                  like OpenAI's reasoning models: a request with max_tokens gets 400
+                  "Unsupported parameter: 'max_tokens' is not supported with this model.
+                  Use 'max_completion_tokens' instead." (param "max_tokens", code
+                  "unsupported_parameter"); others answer normally
+    refuse-max-completion-tokens
+                  like older compatible servers: a request with max_completion_tokens
+                  gets 400 "Unrecognized request argument supplied: max_completion_tokens"
+                  (param and code null); others answer normally
+    ratelimit-tokens-exhausted:S
+                  normal, plus headers "X-RateLimit-Remaining-Tokens: 0" and
+                  "X-RateLimit-Reset-Tokens: Ss"
+    retry-after-ms:MS
+                  429 rate_limit_exceeded with only the header "Retry-After-Ms: MS"
+    should-not-retry
+                  500 server_error with headers "X-Should-Retry: false" and
+                  "retry-after-ms: 10" (the server's word beats the status)
+    should-retry-400
+                  400 invalid_request_error with header "X-Should-Retry: true" (script
+                  "should-retry-400,normal" for a retry that then succeeds)
 
-Header names are sent with the case shown (Retry-After, X-RateLimit-*); every
-header line ends in CRLF.
+Header names are sent with the case shown: OpenAI's own lower case for
+retry-after-ms and retry-after in the 429/5xx errors, mixed case for Retry-After,
+Retry-After-Ms, X-RateLimit-*, X-Should-Retry. Every header line ends in CRLF.
 
 A comma-separated list scripts the behaviour request by request: "503,reset,normal"
 answers the first request 503, the second with a reset, and every later one
@@ -94,8 +157,11 @@ CHAT_PATH = "/v1/chat/completions"
 FIXED = {"normal", "plain", "plain-always", "429-once", "500-always", "401",
          "quota", "bad-args", "not-json", "slow", "429", "500", "502", "503",
          "reset", "stall", "sse-cut", "huge", "hostile-date", "hostile-date-429",
-         "huge-usage", "redirect", "escape-reply", "escape-error"}
-PARAMETERISED = ("delay", "jitter", "limit", "retry-after", "ratelimit-exhausted", "hold")
+         "huge-usage", "redirect", "escape-reply", "escape-error", "sse-error-data",
+         "no-tools", "refuse-max-tokens", "refuse-max-completion-tokens",
+         "should-not-retry", "should-retry-400"}
+PARAMETERISED = ("delay", "jitter", "limit", "retry-after", "ratelimit-exhausted", "hold",
+                 "sse-error-line", "sse-error-data", "ratelimit-tokens-exhausted", "retry-after-ms")
 FRAGMENT = 7
 HOSTILE_DATE = "Wed, 21 Oct 99999999999 07:28:00 GMT"  # year past any date parser's range
 ESCAPES = "\x1b]0;PWNED\x07\x1b[2J"  # set the terminal title, clear the screen
@@ -108,6 +174,8 @@ def valid_behaviour(name):
         if kind == "hold":
             k, _, ms = value.partition(":")
             return k.isdigit() and ms.isdigit()
+        if kind in ("sse-error-line", "sse-error-data") and value:
+            return value.isdigit() and 400 <= int(value) <= 599
         return item in FIXED or (kind in PARAMETERISED and value.isdigit())
     return all(ok(item) for item in name.split(","))
 
@@ -118,8 +186,8 @@ def scripted(behaviour, count):
     return items[min(count, len(items)) - 1]
 
 
-def error_body(message, kind, code):
-    return {"error": {"message": message, "type": kind, "code": code}}
+def error_body(message, kind, code, param=None):
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
 INVALID_KEY = error_body("Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
@@ -136,6 +204,11 @@ ERRORS = {  # behaviour -> (status, body, headers)
     "503": (503, error_body("Loading model", "unavailable_error", 503), {"retry-after-ms": "10"}),
     "hostile-date-429": (429, RATE_LIMITED, {"Retry-After": HOSTILE_DATE}),
     "escape-error": (400, error_body(f"bad {ESCAPES} request", "invalid_request_error", None), None),
+    "should-not-retry": (500, error_body("The server had an error while processing your request.",
+                                         "server_error", None),
+                         {"X-Should-Retry": "false", "retry-after-ms": "10"}),
+    "should-retry-400": (400, error_body("The request could not be processed right now; try again.",
+                                         "invalid_request_error", None), {"X-Should-Retry": "true"}),
 }
 
 
@@ -206,12 +279,149 @@ def answer(body, behaviour):
     return kind, text, usage
 
 
+SCHEMA_NAME = re.compile(r"[a-zA-Z0-9_-]+")
+
+
+def schema_problem(schema, context=()):
+    """The first way a strict schema breaks OpenAI's rules, as OpenAI words it
+    ("In context=('properties', 'x'), ..."), depth first; None when it keeps them."""
+    if not isinstance(schema, dict):
+        return None
+    kind = schema.get("type")
+    if kind == "object" or (isinstance(kind, list) and "object" in kind) or "properties" in schema:
+        where = f"In context={tuple(context)!r}, "
+        if schema.get("additionalProperties") is not False:
+            return where + "'additionalProperties' is required to be supplied and to be false."
+        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        required = schema.get("required")
+        if not isinstance(required, list):
+            required = []
+        missing = [key for key in properties if key not in required]
+        if missing:
+            return (where + "'required' is required to be supplied and to be an array including "
+                    f"every key in properties. Missing '{missing[0]}'.")
+        extra = [key for key in required if key not in properties]
+        if extra:
+            return (where + "'required' must be an array that includes every key in `properties`. "
+                    f"Extra required key '{extra[0]}' supplied.")
+        for key, sub in properties.items():
+            if (problem := schema_problem(sub, context + ("properties", key))):
+                return problem
+    if (problem := schema_problem(schema.get("items"), context + ("items",))):
+        return problem
+    for word in ("anyOf", "allOf", "oneOf", "prefixItems"):
+        subs = schema.get(word)
+        for i, sub in enumerate(subs if isinstance(subs, list) else []):
+            if (problem := schema_problem(sub, context + (word, i))):
+                return problem
+    for word in ("$defs", "definitions"):
+        subs = schema.get(word)
+        for key, sub in (subs.items() if isinstance(subs, dict) else []):
+            if (problem := schema_problem(sub, context + (word, key))):
+                return problem
+    return None
+
+
+def strict_refusal(body):
+    """Why OpenAI would refuse this request with a 400, as an error body; None if it would not."""
+    def refuse(message, param, code):
+        return error_body(message, "invalid_request_error", code, param)
+
+    if "max_tokens" in body and "max_completion_tokens" in body:
+        return refuse("Setting 'max_tokens' and 'max_completion_tokens' at the same time is not supported.",
+                      "max_tokens", "invalid_parameter_combination")
+    fmt = body.get("response_format")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        spec = fmt.get("json_schema")
+        param = "response_format.json_schema.name"
+        name = spec.get("name") if isinstance(spec, dict) else None
+        if not isinstance(spec, dict):
+            return refuse("Missing required parameter: 'response_format.json_schema'.",
+                          "response_format.json_schema", "missing_required_parameter")
+        if name is None:
+            return refuse(f"Missing required parameter: '{param}'.", param, "missing_required_parameter")
+        if not isinstance(name, str) or not SCHEMA_NAME.fullmatch(name):
+            return refuse(f"Invalid '{param}': string does not match pattern. Expected a string that "
+                          "matches the pattern '^[a-zA-Z0-9_-]+$'.", param, "invalid_value")
+        if len(name) > 64:
+            return refuse(f"Invalid '{param}': string too long. Expected a string with maximum length 64, "
+                          f"but got a string with length {len(name)} instead.", param, "string_above_max_length")
+        if spec.get("strict") is True and (problem := schema_problem(spec.get("schema"))):
+            return refuse(f"Invalid schema for response_format '{name}': {problem}", "response_format", None)
+    tools = body.get("tools")
+    tools = tools if isinstance(tools, list) else []
+    names = set()
+    for i, tool in enumerate(tools):
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(function, dict):
+            continue
+        names.add(function.get("name"))
+        if function.get("strict") is True and (problem := schema_problem(function.get("parameters"))):
+            return refuse(f"Invalid schema for function '{function.get('name')}': {problem}",
+                          f"tools[{i}].function.parameters", "invalid_function_parameters")
+    choice = body.get("tool_choice")
+    if "tool_choice" in body and choice is not None:
+        if not tools:
+            return refuse("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are "
+                          "specified.", "tool_choice", None)
+        forced = choice.get("function") if isinstance(choice, dict) else None
+        if isinstance(forced, dict) and forced.get("name") not in names:
+            return refuse(f"Invalid value for 'tool_choice': function '{forced.get('name')}' not found in "
+                          "'tools'.", "tool_choice", "invalid_value")
+    return None
+
+
+def request_refusal(body, behaviour):
+    """The 400 a behaviour that mimics a narrower server gives this request, or None."""
+    model = body.get("model", "")
+    if behaviour == "no-tools" and (body.get("tools") is not None or body.get("tool_choice") is not None):
+        return error_body(f"{model} does not support tools", "invalid_request_error", None)
+    if behaviour == "refuse-max-tokens" and "max_tokens" in body:
+        return error_body("Unsupported parameter: 'max_tokens' is not supported with this model. "
+                          "Use 'max_completion_tokens' instead.", "invalid_request_error",
+                          "unsupported_parameter", "max_tokens")
+    if behaviour == "refuse-max-completion-tokens" and "max_completion_tokens" in body:
+        return error_body("Unrecognized request argument supplied: max_completion_tokens",
+                          "invalid_request_error", None)
+    return None
+
+
+def stream_fault(behaviour):
+    """(status, error object, SSE text) for the sse-error-* behaviours, else None.
+    The error object is what the SSE line carries; a non-stream answer wraps it
+    in {"error": ...} and uses the status."""
+    kind, _, value = behaviour.partition(":")
+    if kind == "sse-error-line":
+        status = int(value)
+        if status == 400:
+            error = {"code": 400, "message": "the request exceeds the available context size, try increasing it",
+                     "type": "exceed_context_size_error", "n_prompt_tokens": 4153, "n_ctx": 4096}
+        elif status == 503:
+            error = {"code": 503, "message": "Loading model", "type": "unavailable_error"}
+        elif status >= 500:
+            error = {"code": status, "message": "Compute error.", "type": "server_error"}
+        else:
+            error = {"code": status, "message": "Invalid request.", "type": "invalid_request_error"}
+        return status, error, "error: " + json.dumps(error) + "\n\n"
+    if kind == "sse-error-data":
+        status = int(value or 500)
+        if status < 500:
+            error = error_body("Invalid prompt: your prompt was flagged as potentially violating our usage "
+                               "policy.", "invalid_request_error", "invalid_prompt")["error"]
+        else:
+            error = error_body("The server had an error while processing your request.", "server_error",
+                               None)["error"]
+        return status, error, "data: " + json.dumps({"error": error}) + "\n\n"
+    return None
+
+
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024
 
-    def __init__(self, port, log_path, behaviour, api_key):
+    def __init__(self, port, log_path, behaviour, api_key, strict=True):
         super().__init__(("127.0.0.1", port), Handler)
+        self.strict = strict
         self.log_file = open(log_path, "a", encoding="utf-8") if log_path else None
         self.lock = threading.Lock()
         self.behaviour, self.api_key = behaviour, api_key
@@ -300,6 +510,10 @@ class Handler(BaseHTTPRequestHandler):
         if not parsed or not isinstance(body, dict):
             return self.send_json(400, error_body("Request body must be a JSON object.",
                                                   "invalid_request_error", None))
+        if self.server.strict and (refusal := strict_refusal(body)):
+            return self.send_json(400, refusal)
+        if (refusal := request_refusal(body, behaviour)):
+            return self.send_json(400, refusal)
         if behaviour == "429-once" and count == 1:
             return self.send_json(429, error_body("Rate limit reached", "requests", "rate_limit_exceeded"),
                                   {"retry-after-ms": "50", "retry-after": "1"})
@@ -307,6 +521,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(*ERRORS[behaviour])
         if behaviour.startswith("retry-after:"):
             return self.send_json(429, RATE_LIMITED, {"Retry-After": behaviour[12:]})
+        if behaviour.startswith("retry-after-ms:"):
+            return self.send_json(429, RATE_LIMITED, {"Retry-After-Ms": behaviour[15:]})
         if behaviour == "redirect":
             port = self.server.server_address[1]
             return self.send_bytes(307, b"Moved.\n", "text/plain",
@@ -335,6 +551,9 @@ class Handler(BaseHTTPRequestHandler):
         if behaviour.startswith("ratelimit-exhausted:"):
             extra = {"X-RateLimit-Remaining-Requests": "0",
                      "X-RateLimit-Reset-Requests": f"{behaviour[20:]}s"}
+        elif behaviour.startswith("ratelimit-tokens-exhausted:"):
+            extra = {"X-RateLimit-Remaining-Tokens": "0",
+                     "X-RateLimit-Reset-Tokens": f"{behaviour[27:]}s"}
         elif behaviour == "hostile-date":
             extra = {"Retry-After": HOSTILE_DATE}
         self.complete(body, n, behaviour, extra)
@@ -361,11 +580,14 @@ class Handler(BaseHTTPRequestHandler):
     def complete(self, body, n, behaviour, headers=None):
         kind, text, usage = answer(body, behaviour)
         model = body.get("model", "")
+        fault = stream_fault(behaviour)
         if body.get("stream") is True:
             options = body.get("stream_options")
             include = isinstance(options, dict) and options.get("include_usage") is True
             return self.stream(n, model, kind, text, usage, include, cut=behaviour == "sse-cut",
-                               headers=headers)
+                               headers=headers, fault=fault and fault[2])
+        if fault:
+            return self.send_json(fault[0], {"error": fault[1]}, headers)
         if kind == "tool":
             call = {"id": f"call_{n}", "type": "function",
                     "function": {"name": "format_response", "arguments": text}}
@@ -389,15 +611,21 @@ class Handler(BaseHTTPRequestHandler):
         if how == "stall":
             time.sleep(5)
         else:
-            # SO_LINGER with a zero timeout turns close() into a TCP reset.
+            # SO_LINGER with a zero timeout turns close() into a TCP reset. Close
+            # the descriptor here, at once: socketserver would first shutdown(SHUT_WR),
+            # which sends a FIN (a clean end, not a reset). Detached, the socket
+            # object's fd is -1, so its later shutdown fails quietly (OSError, which
+            # shutdown_request ignores) and its close does nothing.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            os.close(self.connection.detach())
         self.close_connection = True
 
-    def stream(self, n, model, kind, text, usage, include_usage, cut=False, headers=None):
+    def stream(self, n, model, kind, text, usage, include_usage, cut=False, headers=None, fault=None):
         """SSE events: role; [tool call header with empty arguments]; the text in
         FRAGMENT-character pieces (arguments or content deltas); empty delta with
         finish_reason; [usage chunk with "choices": []]; "data: [DONE]". The third
-        event uses CRLF line endings and ": keep-alive" sits in the middle."""
+        event uses CRLF line endings and ": keep-alive" sits in the middle.
+        With a fault (an SSE text), the first three events, then the fault, then the end."""
         base = {"id": f"chatcmpl-{n}", "object": "chat.completion.chunk",
                 "created": int(time.time()), "model": model}
 
@@ -421,7 +649,9 @@ class Handler(BaseHTTPRequestHandler):
         events.append(chunk({}, "tool_calls" if kind == "tool" else "stop"))
         if include_usage:
             events.append(event(dict(base, choices=[], usage=usage)))
-        if not cut:
+        if fault:
+            events = events[:3] + [fault]
+        elif not cut:
             events.append("data: [DONE]\n\n")
         events[2] = events[2].replace("\n", "\r\n")
         events.insert(len(events) // 2, ": keep-alive\n\n")
@@ -460,13 +690,15 @@ def main():
     parser.add_argument("--log", help="append one JSON line per chat request to this file")
     parser.add_argument("--behaviour", default="normal")
     parser.add_argument("--api-key", help="require Authorization: Bearer KEY")
+    parser.add_argument("--lenient", action="store_true",
+                        help="turn strict mode off: answer requests OpenAI would refuse with 400")
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this certificate")
     parser.add_argument("--exit-on-stdin-eof", action="store_true",
                         help="stop when stdin closes or the parent exits, so a test cannot leave the server behind")
     args = parser.parse_args()
     if not valid_behaviour(args.behaviour):
         parser.error(f"unknown behaviour {args.behaviour!r}")
-    server = Server(args.port, args.log, args.behaviour, args.api_key)
+    server = Server(args.port, args.log, args.behaviour, args.api_key, strict=not args.lenient)
     if args.tls:
         import ssl
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
