@@ -62,7 +62,7 @@ import Testing
         let result = try world.sh(turn("s1", "hello there"))
         #expect(result.status == 0, "\(result.stderr)")
         let sent = try world.requests()
-        #expect(sent.count == 2)
+        try #require(sent.count == 2)
         #expect(sent[0]["tools"] != nil)
         #expect(sent[1]["tools"] == nil && sent[1]["tool_choice"] == nil)
         #expect((sent[1]["response_format"] as? [String: Any])?["type"] as? String == "json_schema")
