@@ -27,6 +27,9 @@ Behaviours (--behaviour or /control; counters are per process):
     429-once      first request: 429 rate_limit_exceeded, headers retry-after-ms: 50
                   and retry-after: 1; later requests normal
     500-always    500 server_error, header retry-after-ms: 10
+    should-not-retry
+                  500 server_error with headers X-Should-Retry: false and
+                  retry-after-ms: 10 (the server says: do not retry)
     401           401 invalid_api_key
     quota         429 insufficient_quota (must not be retried)
     bad-args      reply {"output": "", "persona": "butler", "mood": 7}
@@ -94,7 +97,7 @@ CHAT_PATH = "/v1/chat/completions"
 FIXED = {"normal", "plain", "plain-always", "429-once", "500-always", "401",
          "quota", "bad-args", "not-json", "slow", "429", "500", "502", "503",
          "reset", "stall", "sse-cut", "huge", "hostile-date", "hostile-date-429",
-         "huge-usage", "redirect", "escape-reply", "escape-error"}
+         "huge-usage", "redirect", "escape-reply", "escape-error", "should-not-retry"}
 PARAMETERISED = ("delay", "jitter", "limit", "retry-after", "ratelimit-exhausted", "hold")
 FRAGMENT = 7
 HOSTILE_DATE = "Wed, 21 Oct 99999999999 07:28:00 GMT"  # year past any date parser's range
@@ -126,6 +129,8 @@ INVALID_KEY = error_body("Incorrect API key provided.", "invalid_request_error",
 RATE_LIMITED = error_body("Rate limit reached", "requests", "rate_limit_exceeded")
 ERRORS = {  # behaviour -> (status, body, headers)
     "500-always": (500, error_body("boom", "server_error", None), {"retry-after-ms": "10"}),
+    "should-not-retry": (500, error_body("boom", "server_error", None),
+                         {"X-Should-Retry": "false", "retry-after-ms": "10"}),
     "401": (401, INVALID_KEY, None),
     "quota": (429, error_body("You exceeded your current quota.", "insufficient_quota",
                               "insufficient_quota"), None),
