@@ -37,11 +37,15 @@ import Testing
         #expect((try result.records().first?["error"] as? [String: Any])?["code"] as? String == "invalid_reply")
     }
 
+    /// Proves a 429 is retried after its retry-after-ms (50 ms), which wins over its retry-after (1 s).
     @Test func aRateLimitIsWaitedOutAndTheTurnSucceeds() throws {
         let world = try World(behaviour: "429-once")
-        let result = try world.sh(turn("s1", "hi"))
+        let result = try world.sh(turn("s1", "hi", llm: "mira-llm --verbose"))
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(try world.requests().count == 2)
+        #expect(result.stderr.contains("retrying in 50 ms"), "\(result.stderr)")
+        let gaps = try world.arrivalGaps()
+        try #require(gaps.count == 1)
+        #expect(gaps[0] >= 0.045 && gaps[0] < 0.9, "waited the 50 ms, not the 1 s: \(gaps)")
         #expect(try world.exported("s1").count == 2)
     }
 
@@ -54,6 +58,18 @@ import Testing
         #expect(error["code"] as? String == "gave_up")
         #expect(error["stage"] as? String == "mira-llm")
         #expect((error["message"] as? String)?.contains("gave up after 3 attempts") == true)
+    }
+
+    /// Proves `x-should-retry: false` on a 500 stops retries: one request, gave_up, save says 75.
+    @Test func aServerErrorThatSaysDoNotRetryIsAskedOnce() throws {
+        let world = try World(behaviour: "should-not-retry")
+        let result = try world.sh("mira-store load s1 | mira-prompt hi | mira-llm --verbose | mira-store save s1; echo \"llm=${PIPESTATUS[2]} save=${PIPESTATUS[3]}\"")
+        #expect(result.stdout == "llm=1 save=75\n", "\(result.stdout)")
+        #expect(try world.requests().count == 1)
+        #expect(!result.stderr.contains("retrying"), "\(result.stderr)")
+        #expect(result.stderr.contains("mira-llm: line 1: server answered 500: boom\n"), "\(result.stderr)")
+        #expect(result.stderr.contains("not saved: the turn failed in mira-llm (gave_up)"), "\(result.stderr)")
+        #expect(try world.exported("s1").isEmpty)
     }
 
     @Test func aRejectedKeyIsNotRetriedAndTheKeyIsNeverShown() throws {

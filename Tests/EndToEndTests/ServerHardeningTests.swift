@@ -7,12 +7,17 @@ import Testing
         (try outcome.records().first?["error"] as? [String: Any])?["code"] as? String
     }
 
+    /// Proves a 429's Retry-After (seconds, on CRLF header lines) is read and really waited.
     @Test func aRetryAfterOnRealCRLFHeadersIsWaitedFor() throws {
-        let world = try World(behaviour: "retry-after:1,normal")
+        let world = try World(behaviour: "retry-after:2,normal")
         let result = try world.sh("mira-prompt hi | mira-llm --verbose")
         #expect(result.status == 0, "\(result.stderr)")
-        // The wait the client chose, from the server's header (not a measured time).
-        #expect(result.stderr.contains("retrying in 1000 ms"), "\(result.stderr)")
+        // The wait the client chose, from the server's header…
+        #expect(result.stderr.contains("server answered 429: Rate limit reached; retrying in 2000 ms"), "\(result.stderr)")
+        // …and the wait the server saw (a backoff would be 375-500 ms).
+        let gaps = try world.arrivalGaps()
+        try #require(gaps.count == 1, "\(gaps)")
+        #expect(gaps[0] >= 1.95 && gaps[0] < 5, "\(gaps)")
     }
 
     @Test func aHostileRetryAfterDateCrashesNothing() throws {
