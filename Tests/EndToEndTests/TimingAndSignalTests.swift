@@ -66,4 +66,36 @@ import Testing
             #expect(gap >= expected - 0.05 && gap < expected + 1, "gap \(gap) s, the estimate asks \(expected) s")
         }
     }
+
+    // MARK: Signals
+
+    /// Proves SIGTERM/SIGINT in ordered mode writes the answers queued behind a stalled record, and not the stalled one.
+    @Test(arguments: ["TERM", "INT"])
+    func aSignalWritesTheAnswersWaitingBehindAStalledRecord(_ signal: String) throws {
+        let world = try World(behaviour: "hold:1:10000")
+        try prepare(world, count: 40)
+        // Line 1 goes alone until the server has it, so request 1 (the stalled one) is t1's.
+        let run = try world.sh("""
+            (head -1 prepared.jsonl
+             for i in $(seq 500); do [ "$(wc -l < requests.jsonl)" -ge 1 ] && break; sleep 0.02; done
+             tail -n +2 prepared.jsonl) | mira-llm -j 8 > out.jsonl 2> err.txt & pid=$!
+            for i in $(seq 500); do [ "$(wc -l < requests.jsonl)" -ge 30 ] && break; sleep 0.02; done
+            sleep 0.5
+            kill -\(signal) $pid; wait $pid; echo "status=$?"
+            """)
+        #expect(run.stdout == "status=\(signal == "TERM" ? 143 : 130)\n", "\(run.stdout)")
+        let stderr = try String(contentsOfFile: world.dir + "/err.txt", encoding: .utf8)
+        #expect(stderr.contains("stopped by signal \(signal == "TERM" ? 15 : 2)"), "\(stderr)")
+        let asked = try askedTurns(world)
+        try #require(asked.first == "t1" && asked.count >= 30, "\(asked)")
+        let text = try String(contentsOfFile: world.dir + "/out.jsonl", encoding: .utf8)
+        #expect(text.isEmpty || text.hasSuffix("\n"), "only whole lines")
+        let written = try world.sh("cat out.jsonl").records().compactMap { $0["turn"] as? String }
+        // Every answered turn behind t1 is written, in input order; t1 (still
+        // in flight) is not. Up to 7 other requests may still have been in flight.
+        #expect(!written.contains("t1"))
+        #expect(Set(written).isSubset(of: Set(asked)), "\(written)")
+        #expect(written == written.sorted { Int($0.dropFirst())! < Int($1.dropFirst())! }, "input order: \(written)")
+        #expect(written.count >= asked.count - 8, "\(written.count) written of \(asked.count) asked: \(written)")
+    }
 }
