@@ -3,28 +3,57 @@
 
     kill_save.py ROUNDS DATABASE
 
-Each round pipes 40 finished turns into `mira-store save k` and kills it after
-a random 0-150 ms (most rounds die mid-batch, some finish). After every round the database must pass PRAGMA
-integrity_check and every turn must be whole (a user and an assistant
-message) or absent. Prints a summary; exits 1 on the first violation.
+Each round pipes 40 finished turns into `mira-store save k` and kills it at a
+random point between 10% and 90% of how long an unkilled save of such a
+batch takes (timed first, on a scratch database beside DATABASE), so the kills
+land while turns are being written, not after the process is done.
+
+After every round the database must pass PRAGMA integrity_check and every
+turn must be whole (a user and an assistant message) or absent. A round is
+"mid-write" when it stored some of its 40 turns but not all. Prints one
+summary line (`... N mid-write ...`); exits 1 on the first violation.
 """
 import json, os, random, signal, sqlite3, subprocess, sys, time
 
 rounds, database = int(sys.argv[1]), sys.argv[2]
-env = dict(os.environ, MIRA_DB=database)
+TURNS = 40
 random.seed(7)
-killed = finished = 0
 
-for r in range(rounds):
-    batch = "".join(json.dumps({
-        "session": "k", "turn": f"r{r}-t{t}", "input": f"message {r}.{t}",
-        "reply": {"output": f"reply {r}.{t}", "persona": "default", "mood": "calm"},
-    }) + "\n" for t in range(40)).encode()
-    proc = subprocess.Popen(["mira-store", "save", "k", "--format", "json"], env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    proc.stdin.write(batch)
+
+def batch(prefix):
+    return "".join(json.dumps({
+        "session": "k", "turn": f"{prefix}-t{t}", "input": f"message {prefix}.{t}",
+        "reply": {"output": f"reply {prefix}.{t}", "persona": "default", "mood": "calm"},
+    }) + "\n" for t in range(TURNS)).encode()
+
+
+def start(db, data):
+    proc = subprocess.Popen(["mira-store", "save", "k", "--format", "json"],
+                            env=dict(os.environ, MIRA_DB=db), stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc.stdin.write(data)
     proc.stdin.close()
-    time.sleep(random.uniform(0, 0.15))
+    return proc
+
+
+# How long an unkilled save takes: the first run makes the schema, so time the
+# runs after it (an existing file, as every killed round but the first has).
+scratch = database + ".calibrate"
+durations = []
+for c in range(6):
+    began = time.monotonic()
+    if start(scratch, batch(f"c{c}")).wait() != 0:
+        sys.exit("calibration save failed")
+    durations.append(time.monotonic() - began)
+for suffix in ("", "-wal", "-shm"):
+    if os.path.exists(scratch + suffix):
+        os.remove(scratch + suffix)
+duration = sorted(durations[1:])[len(durations[1:]) // 2]
+
+killed = finished = midwrite = 0
+for r in range(rounds):
+    proc = start(database, batch(f"r{r}"))
+    time.sleep(random.uniform(0.1, 0.9) * duration)
     proc.send_signal(signal.SIGKILL)
     code = proc.wait()
     killed += code == -signal.SIGKILL
@@ -42,10 +71,12 @@ for r in range(rounds):
         GROUP BY turn HAVING group_concat(role, ',') != 'user,assistant'""").fetchall()
     if broken:
         sys.exit(f"round {r}: half turns {broken[:3]}")
+    stored = db.execute("SELECT count(DISTINCT turn) FROM messages WHERE turn LIKE ?", (f"r{r}-t%",)).fetchone()[0]
+    midwrite += 0 < stored < TURNS
     db.close()
 
 db = sqlite3.connect(database)
 has_table = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'messages'").fetchone()
 count = db.execute("SELECT count(*) FROM messages").fetchone()[0] if has_table else 0
-print(f"{rounds} rounds, {killed} killed mid-run, {finished} finished; "
-      f"{count // 2} whole turns stored; integrity ok")
+print(f"{rounds} rounds, {killed} killed, {finished} finished, {midwrite} mid-write "
+      f"(unkilled save {duration * 1000:.0f} ms); {count // 2} whole turns stored; integrity ok")
