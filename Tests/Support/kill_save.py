@@ -3,20 +3,22 @@
 
     kill_save.py ROUNDS DATABASE
 
-Each round pipes 40 finished turns into `mira-store save k` and kills it at a
-random point between 10% and 90% of how long an unkilled save of such a
+Each round pipes 200 finished turns into `mira-store save k` and kills it at
+a random point between 10% and 90% of how long an unkilled save of such a
 batch takes (timed first, on a scratch database beside DATABASE), so the kills
-land while turns are being written, not after the process is done.
+land while turns are being written, not after the process is done. (With 40
+turns the process start-up was a third of a save: many kills came before the
+first turn was stored.)
 
 After every round the database must pass PRAGMA integrity_check and every
 turn must be whole (a user and an assistant message) or absent. A round is
-"mid-write" when it stored some of its 40 turns but not all. Prints one
+"mid-write" when it stored some of its turns but not all. Prints one
 summary line (`... N mid-write ...`); exits 1 on the first violation.
 """
 import json, os, random, signal, sqlite3, subprocess, sys, time
 
 rounds, database = int(sys.argv[1]), sys.argv[2]
-TURNS = 40
+TURNS = 200
 random.seed(7)
 
 
