@@ -5,10 +5,12 @@
 
 Each round pipes 200 finished turns into `mira-store save k` and kills it at
 a random point between 10% and 90% of how long an unkilled save of such a
-batch takes (timed first, on a scratch database beside DATABASE), so the kills
-land while turns are being written, not after the process is done. (With 40
-turns the process start-up was a third of a save: many kills came before the
-first turn was stored.)
+batch takes, so the kills land while turns are being written, not after the
+process is done. The unkilled saves run on a scratch database beside DATABASE,
+one before every round (the median of the last three is used): a machine
+whose load changes during the loop still gets kills that land mid-write. (With
+40 turns the process start-up was a third of a save: many kills came before
+the first turn was stored.)
 
 After every round the database must pass PRAGMA integrity_check and every
 turn must be whole (a user and an assistant message) or absent. A round is
@@ -38,22 +40,32 @@ def start(db, data):
     return proc
 
 
-# How long an unkilled save takes: the first run makes the schema, so time the
-# runs after it (an existing file, as every killed round but the first has).
 scratch = database + ".calibrate"
 durations = []
-for c in range(6):
+
+
+def unkilled_save(c):
+    """Times one unkilled save on the scratch database (which is remade now
+    and then: the first save into it makes the schema and is not timed)."""
+    if c % 20 == 0:
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(scratch + suffix):
+                os.remove(scratch + suffix)
+        if start(scratch, batch(f"c{c}-schema")).wait() != 0:
+            sys.exit("calibration save failed")
     began = time.monotonic()
     if start(scratch, batch(f"c{c}")).wait() != 0:
         sys.exit("calibration save failed")
     durations.append(time.monotonic() - began)
-for suffix in ("", "-wal", "-shm"):
-    if os.path.exists(scratch + suffix):
-        os.remove(scratch + suffix)
-duration = sorted(durations[1:])[len(durations[1:]) // 2]
 
+
+unkilled_save(0)
+unkilled_save(1)
 killed = finished = midwrite = 0
 for r in range(rounds):
+    unkilled_save(r + 2)
+    recent = sorted(durations[-3:])
+    duration = recent[len(recent) // 2]
     proc = start(database, batch(f"r{r}"))
     time.sleep(random.uniform(0.1, 0.9) * duration)
     proc.send_signal(signal.SIGKILL)
@@ -80,5 +92,9 @@ for r in range(rounds):
 db = sqlite3.connect(database)
 has_table = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'messages'").fetchone()
 count = db.execute("SELECT count(*) FROM messages").fetchone()[0] if has_table else 0
+for suffix in ("", "-wal", "-shm"):
+    if os.path.exists(scratch + suffix):
+        os.remove(scratch + suffix)
+median = sorted(durations)[len(durations) // 2]
 print(f"{rounds} rounds, {killed} killed, {finished} finished, {midwrite} mid-write "
-      f"(unkilled save {duration * 1000:.0f} ms); {count // 2} whole turns stored; integrity ok")
+      f"(unkilled save {median * 1000:.0f} ms median); {count // 2} whole turns stored; integrity ok")
