@@ -66,6 +66,31 @@ import Testing
         #expect((200...(signal == "TERM" ? 208 : 240)).contains(try world.requests().count))
     }
 
+    /// Proves --resume asks again exactly the turns that failed or whose line was cut, and none of the good ones.
+    @Test func resumeAsksAgainOnlyTheFailedTurnsAndTheOneCutOff() throws {
+        // Requests 2 and 4 fail (no retries): t2 and t4 become error records.
+        let world = try World(behaviour: "normal,500,normal,500,normal")
+        try prepare(world, count: 6)
+        let first = try world.sh("mira-llm -j 1 --retries 0 < prepared.jsonl > first.jsonl")
+        #expect(first.status == 2, "\(first.stderr)")
+        let records = try world.sh("cat first.jsonl").records()
+        try #require(records.count == 6)
+        #expect(records.map { $0["error"] != nil } == [false, true, false, true, false, false])
+        // The previous output: five whole lines, then t6's line cut off mid-JSON (a kill).
+        #expect(try world.sh("head -5 first.jsonl > prev.jsonl; sed -n 6p first.jsonl | head -c 300 >> prev.jsonl").status == 0)
+        try world.setBehaviour("normal")
+        let before = try world.requests().count
+
+        let resumed = try world.sh("mira-llm -j 1 --resume prev.jsonl < prepared.jsonl")
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("resuming: 3 turns in prev.jsonl"), "\(resumed.stderr)")
+        let asked = try world.askedMessages().dropFirst(before)
+        #expect(Array(asked) == ["question 2", "question 4", "question 6"])
+        let again = try resumed.records()
+        #expect(again.map { $0["turn"] as? String } == ["t2", "t4", "t6"])
+        #expect(again.allSatisfy { $0["reply"] != nil && $0["error"] == nil })
+    }
+
     @Test func rateLimitsHalveTheConcurrencyAndEveryTurnGetsThrough() throws {
         // The server takes three requests at once and answers 429 beyond that.
         let world = try World(behaviour: "limit:3")

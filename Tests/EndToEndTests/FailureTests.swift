@@ -37,11 +37,15 @@ import Testing
         #expect((try result.records().first?["error"] as? [String: Any])?["code"] as? String == "invalid_reply")
     }
 
+    /// Proves a 429 is retried after its retry-after-ms (50 ms), which wins over its retry-after (1 s).
     @Test func aRateLimitIsWaitedOutAndTheTurnSucceeds() throws {
         let world = try World(behaviour: "429-once")
-        let result = try world.sh(turn("s1", "hi"))
+        let result = try world.sh(turn("s1", "hi", llm: "mira-llm --verbose"))
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(try world.requests().count == 2)
+        #expect(result.stderr.contains("(the server asked for 50 ms)"), "\(result.stderr)")
+        let gaps = try world.arrivalGaps()
+        try #require(gaps.count == 1)
+        #expect(gaps[0] >= 0.045 && gaps[0] < 0.9, "waited the 50 ms, not the 1 s: \(gaps)")
         #expect(try world.exported("s1").count == 2)
     }
 
@@ -56,16 +60,35 @@ import Testing
         #expect((error["message"] as? String)?.contains("gave up after 3 attempts") == true)
     }
 
+    /// Proves `x-should-retry: false` on a 500 stops retries: one request, gave_up, save says 75.
+    @Test func aServerErrorThatSaysDoNotRetryIsAskedOnce() throws {
+        let world = try World(behaviour: "should-not-retry")
+        let result = try world.sh("mira-store load s1 | mira-prompt hi | mira-llm --verbose | mira-store save s1; echo \"llm=${PIPESTATUS[2]} save=${PIPESTATUS[3]}\"")
+        #expect(result.stdout == "llm=1 save=75\n", "\(result.stdout)")
+        #expect(try world.requests().count == 1)
+        #expect(!result.stderr.contains("retrying"), "\(result.stderr)")
+        #expect(result.stderr.contains("mira-llm: line 1: server answered 500: boom\n"), "\(result.stderr)")
+        #expect(result.stderr.contains("not saved: the turn failed in mira-llm (gave_up)"), "\(result.stderr)")
+        #expect(try world.exported("s1").isEmpty)
+    }
+
     @Test func aRejectedKeyIsNotRetriedAndTheKeyIsNeverShown() throws {
         let key = "sk-secret-0123456789abcdef"
         let world = try World(behaviour: "normal", apiKey: "sk-the-right-one")
+        // A good turn first, so there is a database to search.
+        try #require(try world.sh(turn("s0", "hi")).status == 0)
         let result = try world.sh("mira-store load s1 | mira-prompt hi | mira-llm --verbose | mira-store save s1; echo \"llm=${PIPESTATUS[2]} save=${PIPESTATUS[3]}\"",
                                   extraEnvironment: ["OPENAI_API_KEY": key])
         #expect(result.stdout.contains("llm=1 save=77"))
-        #expect(try world.requests().count == 1)
+        #expect(try world.requests().count == 2)
         #expect(!result.stdout.contains(key) && !result.stderr.contains(key))
-        let db = (try? Data(contentsOf: URL(fileURLWithPath: world.database))) ?? Data()
-        #expect(!String(decoding: db, as: UTF8.self).contains(key))
+        // The database must be there to be searched: a missing file is a failure, not a pass.
+        let files = try FileManager.default.contentsOfDirectory(atPath: world.dir).filter { $0.hasPrefix("mira.db") }
+        try #require(files.contains("mira.db"), "\(files)")
+        for file in files {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: world.dir + "/" + file))
+            #expect(bytes.range(of: Data(key.utf8)) == nil, "\(file) holds the key")
+        }
     }
 
     @Test func anUnreachableServerFailsTheTurnWithItsOwnCode() throws {

@@ -109,15 +109,38 @@ final class World {
         return try spawnBash(script, stdin: stdin, environment: env)
     }
 
-    /// The request bodies the server received, in order.
-    func requests() throws -> [[String: Any]] {
-        guard let text = try? String(contentsOfFile: dir + "/requests.jsonl", encoding: .utf8) else { return [] }
+    /// The server's log, one entry per chat request in arrival order:
+    /// "n", "t" (arrival, seconds on the server's monotonic clock), "headers", "body".
+    /// The server makes the file as it starts: a missing log is an error, not "no requests".
+    func logEntries() throws -> [[String: Any]] {
+        let text = try String(contentsOfFile: dir + "/requests.jsonl", encoding: .utf8)
         return try text.split(separator: "\n").map { line in
             guard let entry = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                let body = entry["body"] as? [String: Any]
+                entry["body"] is [String: Any], entry["t"] is Double
             else { throw WorldError(message: "bad server log line: \(line)") }
-            return body
+            return entry
         }
+    }
+
+    /// The request bodies the server received, in order.
+    func requests() throws -> [[String: Any]] {
+        try logEntries().map { $0["body"] as! [String: Any] }
+    }
+
+    /// When each request arrived, in seconds on the server's clock.
+    func arrivals() throws -> [Double] {
+        try logEntries().map { $0["t"] as! Double }
+    }
+
+    /// The gaps in seconds between successive arrivals.
+    func arrivalGaps() throws -> [Double] {
+        let t = try arrivals()
+        return zip(t, t.dropFirst()).map { $1 - $0 }
+    }
+
+    /// The last user message of each request, in arrival order.
+    func askedMessages() throws -> [String] {
+        try requests().map { World.messages(of: $0).last { $0["role"] as? String == "user" }?["content"] as? String ?? "?" }
     }
 
     /// The session's stored messages, via mira-store export.

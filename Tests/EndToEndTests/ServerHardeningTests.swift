@@ -7,15 +7,23 @@ import Testing
         (try outcome.records().first?["error"] as? [String: Any])?["code"] as? String
     }
 
-    @Test func aRetryAfterOnRealCRLFHeadersIsWaitedFor() throws {
-        let world = try World(behaviour: "retry-after:1,normal")
+    /// Proves a 429's wait (header names in mixed case, on CRLF lines) is
+    /// read and really waited: retry-after-ms first, else Retry-After seconds.
+    @Test(arguments: [("retry-after-ms:1500", 1500), ("retry-after:1", 1000)])
+    func aRetryAfterOnRealCRLFHeadersIsWaitedFor(behaviour: String, asked: Int) throws {
+        let world = try World(behaviour: behaviour + ",normal")
         let result = try world.sh("mira-prompt hi | mira-llm --verbose")
         #expect(result.status == 0, "\(result.stderr)")
-        // The wait the client chose, from the server's header (not a measured
-        // time): what it asked, and at most a tenth more to spread a batch out.
-        #expect(result.stderr.contains("(the server asked for 1000 ms)"), "\(result.stderr)")
-        let chosen = result.stderr.firstMatch(of: /retrying in (\d+) ms/).flatMap { Int($0.1) }
-        #expect((1000...1100).contains(chosen ?? -1), "\(result.stderr)")
+        // The wait the client chose, from the server's header: what it asked,
+        // and at most a tenth more to spread a batch's workers out…
+        #expect(result.stderr.contains("server answered 429: Rate limit reached; retrying in"), "\(result.stderr)")
+        #expect(result.stderr.contains("(the server asked for \(asked) ms)"), "\(result.stderr)")
+        let chosen = try #require(result.stderr.firstMatch(of: /retrying in (\d+) ms/).flatMap { Int($0.1) })
+        #expect(chosen >= asked && chosen <= asked + asked / 10, "\(result.stderr)")
+        // …and the wait the server saw (a backoff would be 375-500 ms).
+        let gaps = try world.arrivalGaps()
+        try #require(gaps.count == 1, "\(gaps)")
+        #expect(gaps[0] >= Double(asked) / 1000 - 0.05 && gaps[0] < 5, "\(gaps)")
     }
 
     @Test func aHostileRetryAfterDateCrashesNothing() throws {
