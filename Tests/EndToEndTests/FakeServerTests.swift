@@ -426,15 +426,4 @@ extension World {
         try #require(result.status == 0, "\(result.stderr)")
         return try #require(try result.records().first?["request"] as? [String: Any])
     }
-
-    /// The server's log, one object per chat request: n, t, path, headers, body.
-    func logEntries() throws -> [[String: Any]] {
-        guard let text = try? String(contentsOfFile: dir + "/requests.jsonl", encoding: .utf8) else { return [] }
-        return try text.split(separator: "\n").map { line in
-            guard let entry = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-                throw WorldError(message: "bad server log line: \(line)")
-            }
-            return entry
-        }
-    }
 }
