@@ -12,14 +12,17 @@ public struct Endpoint: Sendable {
     public var connectTimeoutMilliseconds: Int
     /// Skip TLS certificate checks (an explicit, warned-about choice).
     public var insecure: Bool
+    /// PEM certificates to trust instead of the system's (a private CA).
+    public var caFile: String?
 
     public init(baseURL: String, apiKey: String?, timeoutMilliseconds: Int = 120_000, connectTimeoutMilliseconds: Int = 10_000,
-                insecure: Bool = false) {
+                insecure: Bool = false, caFile: String? = nil) {
         self.baseURL = baseURL
         self.apiKey = apiKey
         self.timeoutMilliseconds = max(1, timeoutMilliseconds)
         self.connectTimeoutMilliseconds = max(1, connectTimeoutMilliseconds)
         self.insecure = insecure
+        self.caFile = caFile
     }
 
     public static let defaultBaseURL = "https://api.openai.com/v1"
@@ -40,6 +43,9 @@ public final class CurlTransport: ChatTransport {
     let endpoint: Endpoint
     let handle: UnsafeMutableRawPointer
     var headerList: UnsafeMutablePointer<curl_slist>?
+    /// libcurl's own words for a failure ("no alternative certificate subject
+    /// name matches target host name …"), more precise than its error code's.
+    let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
 
     /// libcurl's global set-up, run once however many workers make transports.
     static let globalSetUp: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
@@ -65,6 +71,7 @@ public final class CurlTransport: ChatTransport {
     deinit {
         curl_slist_free_all(headerList)
         curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
     }
 
     /// State shared with the C callbacks for one transfer.
@@ -113,6 +120,9 @@ public final class CurlTransport: ChatTransport {
         _ = mira_curl_set_ptr(h, CURLOPT_PROTOCOLS_STR, "http,https")
         _ = mira_curl_set_long(h, CURLOPT_SSL_VERIFYPEER, endpoint.insecure ? 0 : 1)
         _ = mira_curl_set_long(h, CURLOPT_SSL_VERIFYHOST, endpoint.insecure ? 0 : 2)
+        if let caFile = endpoint.caFile { _ = mira_curl_set_ptr(h, CURLOPT_CAINFO, caFile) }
+        errorBuffer[0] = 0
+        _ = mira_curl_set_ptr(h, CURLOPT_ERRORBUFFER, errorBuffer)
         let context = Unmanaged.passUnretained(transfer).toOpaque()
         _ = mira_curl_set_ptr(h, CURLOPT_WRITEDATA, context)
         _ = mira_curl_set_data_cb(h, CURLOPT_WRITEFUNCTION) { data, size, count, context in
@@ -135,7 +145,7 @@ public final class CurlTransport: ChatTransport {
         if rc == CURLE_OK {
             return .success((transfer.status, transfer.headers.fields))
         }
-        let reason = String(cString: curl_easy_strerror(rc))
+        let reason = failureText(rc)
         switch rc {
         case CURLE_WRITE_ERROR where transfer.stopped:
             return .failure(TransportFailure(.aborted, "transfer stopped"))
@@ -152,10 +162,29 @@ public final class CurlTransport: ChatTransport {
         }
     }
 
+    /// libcurl's detailed message when it wrote one, else its code's text.
+    /// A detail that could quote the URL's user info or query (an "@" or a
+    /// "?") is not used: those may hold secrets.
+    func failureText(_ rc: CURLcode) -> String {
+        let detail = String(cString: errorBuffer).trimmingSuffix(while: { $0 == "\n" || $0 == " " })
+        if detail.isEmpty || detail.contains("@") || detail.contains("?") {
+            return String(cString: curl_easy_strerror(rc))
+        }
+        return detail
+    }
+
     /// `120 s`, `1.5 s`, `40 ms`.
     static func seconds(milliseconds: Int) -> String {
         if milliseconds < 1000 { return "\(milliseconds) ms" }
         let tenths = milliseconds / 100
         return tenths % 10 == 0 ? "\(tenths / 10) s" : "\(tenths / 10).\(tenths % 10) s"
+    }
+}
+
+extension String {
+    func trimmingSuffix(while drop: (Character) -> Bool) -> String {
+        var text = Substring(self)
+        while let last = text.last, drop(last) { text.removeLast() }
+        return String(text)
     }
 }

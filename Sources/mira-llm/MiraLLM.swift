@@ -14,7 +14,7 @@ struct MiraLLM: ParsableCommand {
         commandName: "mira-llm",
         abstract: "Call the model for each record and add reply, usage, model and latency_ms.",
         discussion: """
-            Server: --base-url, else $OPENAI_BASE_URL, else https://api.openai.com/v1. Key: $OPENAI_API_KEY (never printed).
+            Server: --base-url, else $OPENAI_BASE_URL, else https://api.openai.com/v1. Key: $OPENAI_API_KEY (never printed). Certificates: the system's, or --ca-file / $SSL_CERT_FILE.
 
             Output is in input order unless --unordered. Records that already carry an error pass through; a record that fails gets an error field and the run goes on.
 
@@ -47,6 +47,8 @@ struct MiraLLM: ParsableCommand {
     @Flag(help: "Stream the reply: its text appears on stderr as it is written (one request at a time).") var stream = false
     @Flag(help: "Describe each request and answer on stderr (never the key).") var verbose = false
     @Flag(help: "Do not verify TLS certificates (prints a warning).") var insecure = false
+    @Option(help: ArgumentHelp("Trust the certificates in this PEM file instead of the system's (a private CA; also $SSL_CERT_FILE).", valueName: "path"))
+    var caFile: String?
     @Flag(help: "No progress line and no summary on stderr.") var quiet = false
 
     static let stage = "mira-llm"
@@ -117,7 +119,8 @@ struct MiraLLM: ParsableCommand {
         let server = baseURL ?? environment["OPENAI_BASE_URL"] ?? Endpoint.defaultBaseURL
         let endpoint = Endpoint(
             baseURL: server,
-            apiKey: apiKey(environment), timeoutMilliseconds: Self.timeoutMilliseconds(timeout) ?? 120_000, insecure: insecure)
+            apiKey: apiKey(environment), timeoutMilliseconds: Self.timeoutMilliseconds(timeout) ?? 120_000, insecure: insecure,
+            caFile: trustedCertificates(environment))
         if insecure { console.say("warning: TLS certificates are not verified (--insecure)") }
 
         let source: AnswerSource
@@ -167,6 +170,17 @@ struct MiraLLM: ParsableCommand {
             fatal(stage: Self.stage, "OPENAI_API_KEY holds a control character (a line break?): fix the variable", status: .usage)
         }
         return key
+    }
+
+    /// `--ca-file`, else `$SSL_CERT_FILE`: checked now, so a wrong path is
+    /// one clear error instead of a TLS failure on every record.
+    func trustedCertificates(_ environment: Environment) -> String? {
+        guard let path = caFile ?? environment["SSL_CERT_FILE"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
+        switch Files.openForReading(path) {
+        case .success(let fd): close(fd)
+        case .failure(let problem): fatal(stage: Self.stage, "cannot read the certificates file \(path): \(problem)", status: .noInput)
+        }
+        return path
     }
 
     func openCache(console: Console) -> ReplyCacheStore? {
