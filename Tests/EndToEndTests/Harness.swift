@@ -199,7 +199,13 @@ func closeOnExec(_ pipes: Pipe...) {
 /// Here pipes are close-on-exec from birth, so no other test's child holds
 /// them open, and the signal mask is cleared, as a user's shell would have it
 /// (the test process's threads block signals its children would inherit).
+/// A child that exits before reading all its stdin (a usage error, say) must
+/// make our write fail with EPIPE, not kill the whole test process with
+/// SIGPIPE; children get the default action back (setsigdefault below).
+let ignoringBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
+
 func spawnBash(_ script: String, stdin: String?, environment: [String: String]) throws -> Outcome {
+    ignoringBrokenPipes
     func pipePair() -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
         precondition(pipe(&fds) == 0, "pipe failed: \(errno)")

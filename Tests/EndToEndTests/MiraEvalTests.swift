@@ -56,18 +56,30 @@ import Testing
         #expect(try world.sh("mira-eval --min-pass-rate 0.9 < /dev/null > /dev/null").status == 1)
     }
 
-    @Test func everyHostileLineIsAFailedRecordWithOneStderrLine() throws {
+    // The hostile corpus: a record the parser refuses is a failed record and
+    // one stderr line giving its reason; a readable record with a bad reply
+    // fails the reply's own check, never passes.
+    @Test func everyHostileLineFailsForItsOwnReason() throws {
         let world = try World()
-        let count = Int(try world.sh("python3 \(shellQuote(packageRoot + "/Tests/Support/hostile_corpus.py")) bad.jsonl").stdout
-            .trimmingCharacters(in: .whitespacesAndNewlines))!
+        try HostileInputTests.baseRecord(world)
+        let defects = try HostileInputTests.corpus(world, "records base.json bad.jsonl")
         let result = try world.sh("mira-eval --annotate < bad.jsonl")
         #expect(result.status == 65)
-        let errors = result.stderr.split(separator: "\n")
-        #expect(errors.count == count)
-        for (k, line) in errors.enumerated() { #expect(line.hasPrefix("mira-eval: line \(k + 1): "), "\(line)") }
+        let unreadable = defects.indices.filter { defects[$0].codes["mira-llm"] ?? nil != nil }
+        let errors = result.stderr.split(separator: "\n").map(String.init).filter { !$0.contains("left out") }
+        #expect(errors.count == unreadable.count, "\(result.stderr)")
+        for (line, k) in zip(errors, unreadable) {
+            #expect(line.hasPrefix("mira-eval: line \(k + 1): "), "\(defects[k].name): \(line)")
+            #expect(line.contains(defects[k].reason), "\(defects[k].name): \(line)")
+        }
+        // Every line has the same turn id, so only the last one is scored; all are annotated.
         let records = try result.records()
-        #expect(records.count == count)
+        #expect(records.count == defects.count)
         #expect(records.allSatisfy { ($0["eval"] as? [String: Any])?["pass"] as? Bool == false })
+        for (record, defect) in zip(records, defects) where defect.codes["mira-llm"] ?? nil == nil {
+            let failed = (record["eval"] as? [String: Any])?["failed"] as? [String] ?? []
+            #expect(failed == ["invalid_reply"] || failed == ["unknown_persona"], "\(defect.name): \(failed)")
+        }
     }
 
     @Test func usageErrorsAndMissingFilesHaveTheirStatuses() throws {

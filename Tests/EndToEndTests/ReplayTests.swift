@@ -82,18 +82,26 @@ import Testing
         #expect(result.stderr.contains("mira-prompt: line 2: not JSON"))
     }
 
-    @Test func everyHostileLineGetsOneErrorRecordAndOneStderrLine() throws {
+    // Each line is a good transcript but for one defect: the code and the
+    // reason must be that defect's.
+    @Test func everyHostileLineGetsItsOwnErrorRecordAndStderrLine() throws {
         let world = try World()
-        let count = Int(try world.sh("python3 \(shellQuote(packageRoot + "/Tests/Support/hostile_corpus.py")) bad.jsonl").stdout
-            .trimmingCharacters(in: .whitespacesAndNewlines))!
+        let defects = try HostileInputTests.corpus(world, "transcripts bad.jsonl")
         let result = try world.sh("mira-prompt --replay < bad.jsonl")
         #expect(result.status == 65)
-        let errors = result.stderr.split(separator: "\n")
-        #expect(errors.count == count)
-        for (k, line) in errors.enumerated() { #expect(line.hasPrefix("mira-prompt: line \(k + 1): "), "\(line)") }
+        let errors = result.stderr.split(separator: "\n").map(String.init)
+        #expect(errors.count == defects.count, "\(result.stderr)")
+        for (k, (line, defect)) in zip(errors, defects).enumerated() {
+            #expect(line.hasPrefix("mira-prompt: line \(k + 1): "), "\(defect.name): \(line)")
+            #expect(line.contains(defect.reason), "\(defect.name): \(line)")
+        }
         let records = try result.records()
-        #expect(records.count == count)
-        #expect(records.allSatisfy { ($0["error"] as? [String: Any])?["stage"] as? String == "mira-prompt" })
+        #expect(records.count == defects.count)
+        for (record, defect) in zip(records, defects) {
+            let error = record["error"] as? [String: Any]
+            #expect(error?["stage"] as? String == "mira-prompt", "\(defect.name)")
+            #expect(error?["code"] as? String == defect.codes["mira-prompt --replay"] ?? nil, "\(defect.name): \(record)")
+        }
     }
 
     @Test func replayWithAMessageArgumentIsAUsageError() throws {

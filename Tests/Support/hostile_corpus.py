@@ -4,6 +4,7 @@ and what every stage must say about each.
 
     hostile_corpus.py records BASE.json OUT.jsonl [--big]
     hostile_corpus.py messages OUT.jsonl
+    hostile_corpus.py transcripts OUT.jsonl
 
 `records`: BASE.json holds one good record as `mira-prompt | mira-llm` writes
 it (a request and a reply), so every stage gets past what it needs and stops
@@ -13,7 +14,8 @@ import`, each a good exported message but for one defect.
 Prints a JSON array, one entry per line written, in order:
     {"defect": text, "reason": text the stderr line must hold,
      "codes": {stage: error code, or null when the stage takes the line}}
-(`messages` entries have no "codes": import writes no records.)
+(`messages` entries have no "codes": import writes no records. `transcripts`
+entries give the code for `mira-prompt --replay`.)
 --big adds a 100 MB line (code line_too_long everywhere).
 """
 import json
@@ -111,6 +113,35 @@ def messages():
     ]
 
 
+def transcripts():
+    base = {"id": "c1", "messages": [{"role": "user", "content": "hi"},
+                                     {"role": "assistant", "content": "hey", "persona": "default"},
+                                     {"role": "user", "content": "again"}]}
+
+    def line(**changes):
+        t = json.loads(json.dumps(base))
+        t.update(changes)
+        return json.dumps(t, ensure_ascii=False).encode()
+
+    code = lambda c: {"mira-prompt --replay": c}
+    return [
+        ("not JSON", b"not json at all", "not JSON", code("bad_json")),
+        ("trailing garbage", line() + b" x", "not JSON", code("bad_json")),
+        ("invalid UTF-8", line(id="a XX b").replace(b"XX", b"\xff"), "not JSON", code("bad_json")),
+        ("raw NUL byte", line(id="a XX b").replace(b"XX", b"\x00"), "not JSON", code("bad_json")),
+        ("nested 10,000 deep", line(extra="XX").replace(b'"XX"', b"[" * 10000 + b"]" * 10000), "not JSON",
+         code("bad_json")),
+        ("id an object", line(id={"a": 1}), "id must be", code("bad_record")),
+        ("messages not an array", line(messages="nope"), "messages must be an array", code("bad_record")),
+        ("message without content", line(messages=[{"role": "user"}]), "messages[0].content", code("bad_record")),
+        ("unknown role", line(messages=[{"role": "wizard", "content": "x"}]), "messages[0].role", code("bad_record")),
+        ("protocol version 2", line(mira=2), "protocol version 2", code("unsupported_version")),
+        ("session path trick", line(session="../../etc/passwd"), "session id", code("invalid_session")),
+        ("persona as SQL", line(persona=SQL), "persona name", code("invalid_persona")),
+        ("a transcript that sets its own history", line(history=[]), "must not carry history", code("bad_record")),
+    ]
+
+
 def main(argv):
     kind = argv[1]
     if kind == "records":
@@ -119,6 +150,8 @@ def main(argv):
         items, out = records(base, "--big" in argv), argv[3]
     elif kind == "messages":
         items, out = [(d, b, r, None) for d, b, r in messages()], argv[2]
+    elif kind == "transcripts":
+        items, out = transcripts(), argv[2]
     else:
         sys.exit(f"hostile_corpus.py: unknown kind {kind!r}")
     with open(out, "wb") as f:
