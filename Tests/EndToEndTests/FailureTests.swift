@@ -67,7 +67,7 @@ import Testing
         #expect(result.stdout == "llm=1 save=75\n", "\(result.stdout)")
         #expect(try world.requests().count == 1)
         #expect(!result.stderr.contains("retrying"), "\(result.stderr)")
-        #expect(result.stderr.contains("mira-llm: line 1: server answered 500: boom\n"), "\(result.stderr)")
+        #expect(result.stderr.contains("mira-llm: line 1: server answered 500: The server had an error while processing your request.\n"), "\(result.stderr)")
         #expect(result.stderr.contains("not saved: the turn failed in mira-llm (gave_up)"), "\(result.stderr)")
         #expect(try world.exported("s1").isEmpty)
     }
