@@ -41,9 +41,6 @@ public struct EvalSettings: Sendable {
         "as a large language model", "openai", "i do not have feelings", "i don't have feelings",
     ]
 
-    /// Personas a record may name when its request does not say: the built-ins.
-    public static let builtinPersonas = BuiltinPersonas.all.map(\.name)
-
     /// Reads a phrase list: one a line; blank lines and `#` comments skipped.
     public static func phrases(fromFile text: String) -> [String] {
         // Split on any line break: "\r\n" is one Character, never equal to "\n".
@@ -125,7 +122,7 @@ public struct Score: Equatable, Sendable {
             failed.insert(.noReply, at: 0)
             return
         }
-        checkReply(reply, allowed: ChatRequest.personaEnum(in: record.request) ?? EvalSettings.builtinPersonas,
+        checkReply(reply, allowed: ChatRequest.allowedPersonas(in: record.request),
                    expectation: expectation, settings: settings)
     }
 

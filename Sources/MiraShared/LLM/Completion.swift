@@ -101,7 +101,7 @@ public enum CompletionReader {
             return .failure(StageError(.badResponse, "server answered a completion with no choices"))
         }
         let finish = choice["finish_reason"]?.stringValue
-        let personas = ChatRequest.personaEnum(in: request) ?? BuiltinPersonas.all.map(\.name)
+        let personas = ChatRequest.allowedPersonas(in: request)
         let mode = ChatRequest.mode(of: request) ?? .tools
 
         let structured: String

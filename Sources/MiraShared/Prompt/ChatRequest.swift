@@ -137,6 +137,13 @@ public enum ChatRequest {
             .first(where: { $0["function"]?["name"]?.stringValue == functionName })?["function"]?["parameters"]
     }
 
+    /// The personas a reply to this request may name: the request's enum, or
+    /// the built-in overlays when it has none (a request Mira did not build).
+    /// The one answer for the client, the store and the evaluator.
+    public static func allowedPersonas(in request: JSONObject?) -> [String] {
+        personaEnum(in: request) ?? BuiltinPersonas.all.map(\.name)
+    }
+
     /// The persona enum a request allowed, from its tool or its response_format.
     public static func personaEnum(in request: JSONObject?) -> [String]? {
         guard let request else { return nil }

@@ -119,7 +119,7 @@ public struct Record: Equatable, Sendable {
     /// what was asked, not what this build knows.
     public func reply() throws(StageError) -> Reply? {
         guard let v = fields["reply"], !v.isNull else { return nil }
-        let personas = ChatRequest.personaEnum(in: request) ?? [v["persona"]?.stringValue ?? ""]
+        let personas = ChatRequest.allowedPersonas(in: request)
         do {
             return try Reply(validating: v, personas: personas)
         } catch {
