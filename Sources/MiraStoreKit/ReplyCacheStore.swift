@@ -34,9 +34,7 @@ public final class ReplyCacheStore: ReplyCache, @unchecked Sendable {
     /// `MIRA_CACHE`: that names the folder the local model server is built in.)
     public static func location(environment: Environment = .process) -> String? {
         if let path = environment["MIRA_REPLY_CACHE"], !path.isEmpty { return path }
-        if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") { return data + "/mira/cache.db" }
-        guard let home = environment["HOME"] else { return nil }
-        return home + "/.local/share/mira/cache.db"
+        return MiraFolders.data(environment: environment).map { $0 + "/cache.db" }
     }
 
     public func answer(for key: String) -> JSONObject? {

@@ -352,8 +352,6 @@ public enum StoreLocation {
     public static func resolve(explicit: String?, environment: Environment = .process) -> String? {
         if let explicit, !explicit.isEmpty { return explicit }
         if let path = environment["MIRA_DB"] { return path }
-        if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") { return data + "/mira/mira.db" }
-        guard let home = environment["HOME"] else { return nil }
-        return home + "/.local/share/mira/mira.db"
+        return MiraFolders.data(environment: environment).map { $0 + "/mira.db" }
     }
 }

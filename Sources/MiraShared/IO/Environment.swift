@@ -28,3 +28,24 @@ public struct Environment: Sendable {
         return v
     }
 }
+
+/// Mira's folders, by the XDG base-directory rules: a variable counts only
+/// when it holds an absolute path; else the default under `$HOME`. The one
+/// place these paths are worked out.
+public enum MiraFolders {
+    /// `$XDG_DATA_HOME/mira`, else `~/.local/share/mira`: the store and the reply cache.
+    public static func data(environment: Environment = .process) -> String? {
+        folder("XDG_DATA_HOME", default: "/.local/share", environment)
+    }
+
+    /// `$XDG_CONFIG_HOME/mira`, else `~/.config/mira`: persona files.
+    public static func config(environment: Environment = .process) -> String? {
+        folder("XDG_CONFIG_HOME", default: "/.config", environment)
+    }
+
+    static func folder(_ variable: String, default fallback: String, _ environment: Environment) -> String? {
+        if let base = environment[variable], base.hasPrefix("/") { return base + "/mira" }
+        guard let home = environment["HOME"] else { return nil }
+        return home + fallback + "/mira"
+    }
+}

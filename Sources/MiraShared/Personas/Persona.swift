@@ -88,10 +88,6 @@ public struct PersonaRegistry: Sendable {
 
     /// `$XDG_CONFIG_HOME/mira/personas`, else `~/.config/mira/personas`.
     public static func userDirectory(environment: Environment = .process) -> String? {
-        if let config = environment["XDG_CONFIG_HOME"], config.hasPrefix("/") {
-            return config + "/mira/personas"
-        }
-        guard let home = environment["HOME"], !home.isEmpty else { return nil }
-        return home + "/.config/mira/personas"
+        MiraFolders.config(environment: environment).map { $0 + "/personas" }
     }
 }
