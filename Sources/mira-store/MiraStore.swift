@@ -181,31 +181,9 @@ extension MiraStore {
         func run() throws {
             let id = session.map(checkedSession)
             let store = database.open()
-            var reader = LineReader()
+            var messages = ImportReader(reader: LineReader(), session: id)
             do {
-                let count = try store.importMessages { () throws(StageError) -> StoredMessage? in
-                    while let item = reader.next() {
-                        let where_ = "line \(reader.lineNumber): "
-                        guard case .line(let bytes) = item else {
-                            throw StageError(.lineTooLong, where_ + "line is over the length limit")
-                        }
-                        if bytes.isBlankLine { continue }
-                        do {
-                            let json = try JSONParser.parse(bytes)
-                            return try StoredMessage(json: json, session: id)
-                        } catch let e as JSONSyntaxError {
-                            throw StageError(.badJSON, where_ + "not JSON: \(e)")
-                        } catch let e as StageError {
-                            throw StageError(e.code, where_ + e.message)
-                        } catch {
-                            throw StageError(.badRecord, where_ + "\(error)")
-                        }
-                    }
-                    if let problem = reader.readError {
-                        throw StageError(.storeFailed, "cannot read standard input: \(problem)")
-                    }
-                    return nil
-                }
+                let count = try store.importMessages { () throws(StageError) in try messages.next() }
                 let already = count.read - count.added
                 report(stage: "mira-store import", line: nil,
                        "imported \(count.added) messages" + (already > 0 ? " (\(already) already stored, skipped)" : ""))

@@ -331,3 +331,22 @@ import MiraShared
         #expect(StoreLocation.resolve(explicit: nil, environment: Environment([:])) == nil)
     }
 }
+
+@Suite struct ImportReading {
+    // The shipped reader: blank lines skipped, errors name their line, --session wins.
+    @Test func errorsNameTheirLineAndSessionOverridesTheLine() throws {
+        let db = TemporaryDatabase()
+        defer { db.remove() }
+        let store = try db.open()
+        let good = #"{"session":"a","role":"user","content":"hi"}"#
+        #expect(try importLines(store, [good, "", "  ", good], session: "b") == 2)
+        #expect(try store.load(session: "b", last: 10).count == 2)
+        #expect(try store.load(session: "a", last: 10).isEmpty)
+        #expect { try importLines(store, [good, "", "not json"]) } throws: {
+            ($0 as? StageError)?.code == .badJSON && ($0 as? StageError)?.message.hasPrefix("line 3: not JSON") == true
+        }
+        #expect { try importLines(store, [#"{"session":"a","role":"user","content":"x","mood":"calm"}"#]) } throws: {
+            ($0 as? StageError)?.message.hasPrefix("line 1: message is a user message") == true
+        }
+    }
+}

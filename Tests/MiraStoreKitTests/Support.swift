@@ -50,17 +50,17 @@ func exportLines(_ store: SessionStore, session: String) throws -> [String] {
     return lines
 }
 
-/// Feeds lines to `importMessages` as `mira-store import` does; returns how many were added.
-func importLines(_ store: SessionStore, _ lines: [String]) throws(StageError) -> Int {
-    var remaining = lines[...]
-    return try store.importMessages { () throws(StageError) -> StoredMessage? in
-        guard let line = remaining.popFirst() else { return nil }
-        let json: JSON
-        do {
-            json = try JSONParser.parse(line)
-        } catch {
-            throw StageError(.badJSON, "not JSON: \(error)")
-        }
-        return try StoredMessage(json: json, session: nil)
-    }.added
+/// Feeds lines to `importMessages` through the reader `mira-store import`
+/// uses (reading a file, as its stdin may be); returns how many were added.
+func importLines(_ store: SessionStore, _ lines: [String], session: String? = nil) throws(StageError) -> Int {
+    var template = Array("/tmp/mira-import-XXXXXX".utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    precondition(fd >= 0, "mkstemp failed")
+    template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+    defer { close(fd) }
+    let text = Array(lines.map { $0 + "\n" }.joined().utf8)
+    text.withUnsafeBytes { precondition(write(fd, $0.baseAddress, $0.count) == $0.count) }
+    lseek(fd, 0, SEEK_SET)
+    var messages = ImportReader(reader: LineReader(fd: fd), session: session)
+    return try store.importMessages { () throws(StageError) in try messages.next() }.added
 }
