@@ -99,8 +99,8 @@ public struct ChatClient {
                     throw StageError(error.code, "gave up after \(retries + 1) attempts: \(error.message)")
                 }
                 let wait = policy.delay(retry: retries, retryAfterMilliseconds: retryAfter, jitter: jitter())
-                let asked = retryAfter.flatMap { $0 <= policy.maxRetryAfterMilliseconds ? " (the server asked for \($0) ms)" : nil }
-                log?("\(error.message); retrying in \(wait) ms" + (asked ?? ""))
+                let asked = policy.honoured(retryAfter).map { " (the server asked for \($0) ms)" } ?? ""
+                log?("\(error.message); retrying in \(wait) ms" + asked)
                 retries += 1
                 sleep(wait)
             }

@@ -26,12 +26,18 @@ public struct RetryPolicy: Sendable {
     /// The server's wait gets up to 10% added, never taken off: the workers
     /// of a batch that all hit one limit must not all come back at once.
     public func delay(retry: Int, retryAfterMilliseconds: Int?, jitter: Double) -> Int {
-        if let after = retryAfterMilliseconds, after >= 0, after <= maxRetryAfterMilliseconds {
+        if let after = honoured(retryAfterMilliseconds) {
             return after + Int(Double(after) * 0.1 * min(max(jitter, 0), 1))
         }
         let exponential = Double(baseDelayMilliseconds) * Double(1 << min(retry, 20))
         let capped = min(exponential, Double(maxDelayMilliseconds))
         return Int(capped * (1 - 0.25 * min(max(jitter, 0), 1)))
+    }
+
+    /// The server's wait when it is one this policy obeys (within the cap).
+    public func honoured(_ retryAfterMilliseconds: Int?) -> Int? {
+        guard let after = retryAfterMilliseconds, after >= 0, after <= maxRetryAfterMilliseconds else { return nil }
+        return after
     }
 
     /// Reads `retry-after-ms`, else `retry-after` (seconds or an HTTP date).
