@@ -1,8 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// mira-store links SQLite (sessions), mira-llm libcurl and SQLite (its reply
-// cache), mira-prompt neither: each binary carries just what it uses.
+// One module per concern; dependencies run one way, from the pure values in
+// MiraShared out to the adapters (SQLite, libcurl) and the executables. Each
+// binary links only the modules it uses: mira-prompt has neither SQLite nor
+// libcurl, mira-eval neither the network nor the store.
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
 let package = Package(
     name: "Mira",
     products: [
@@ -10,9 +14,9 @@ let package = Package(
         .executable(name: "mira-prompt", targets: ["mira-prompt"]),
         .executable(name: "mira-llm", targets: ["mira-llm"]),
         .executable(name: "mira-eval", targets: ["mira-eval"]),
-        .library(name: "MiraShared", targets: ["MiraShared"]),
     ],
     dependencies: [
+        // Command lines, help and usage errors for every executable.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
@@ -23,40 +27,45 @@ let package = Package(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
 
-        // The pure core: records, JSON, personas, prompts, replies, SSE, retries.
+        // Pure values: JSON, records, messages, replies and their contract,
+        // identifiers, errors and exit statuses. No libc.
         .target(name: "MiraShared"),
+        // The one place that touches the OS: descriptors, lines, files, clock,
+        // environment, folders, terminal, threads, the record loop, diagnostics.
+        .target(name: "MiraSystem", dependencies: ["MiraShared"]),
+        // Personas, the system prompt, the chat request, transcript replay.
+        .target(name: "MiraPrompt", dependencies: ["MiraShared", "MiraSystem"]),
+        // Talking to a model: the transport protocol, the chat client, reading
+        // completions and streams, retries.
+        .target(name: "MiraLLM", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt"]),
+        // Many turns at once: workers, order, throttling, resume, Batch API files.
+        .target(name: "MiraBatch", dependencies: ["MiraShared", "MiraSystem", "MiraLLM"]),
+        // Scoring result records: checks, expectations, reports.
+        .target(name: "MiraEval", dependencies: ["MiraShared", "MiraSystem"]),
         // Adapters at the edges.
-        .target(name: "MiraStoreKit", dependencies: ["MiraShared", "CSQLite"]),
-        .target(name: "MiraHTTP", dependencies: ["MiraShared", "CCurl"]),
+        .target(name: "MiraSQLite", dependencies: ["MiraShared", "MiraSystem", "CSQLite"]),
+        .target(name: "MiraCurl", dependencies: ["MiraShared", "MiraSystem", "MiraLLM", "CCurl"]),
+        // What the executables share: failing with one line and a status.
+        .target(name: "MiraCLI", dependencies: ["MiraShared", "MiraSystem", argumentParser]),
 
-        .executableTarget(
-            name: "mira-store",
-            dependencies: [
-                "MiraShared", "MiraStoreKit",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
-        .executableTarget(
-            name: "mira-prompt",
-            dependencies: [
-                "MiraShared",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
+        .executableTarget(name: "mira-store", dependencies: ["MiraShared", "MiraSystem", "MiraSQLite", "MiraCLI", argumentParser]),
+        .executableTarget(name: "mira-prompt", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraCLI", argumentParser]),
         .executableTarget(
             name: "mira-llm",
             dependencies: [
-                "MiraShared", "MiraHTTP", "MiraStoreKit",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "MiraShared", "MiraSystem", "MiraLLM", "MiraBatch", "MiraCurl", "MiraSQLite", "MiraCLI", argumentParser,
             ]),
-        // Scores results offline: needs neither the store nor the network.
-        .executableTarget(
-            name: "mira-eval",
-            dependencies: [
-                "MiraShared",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
+        .executableTarget(name: "mira-eval", dependencies: ["MiraShared", "MiraSystem", "MiraEval", "MiraCLI", argumentParser]),
 
-        .testTarget(name: "MiraSharedTests", dependencies: ["MiraShared"]),
-        .testTarget(name: "MiraStoreKitTests", dependencies: ["MiraStoreKit"]),
+        // Temporary folders, pipes and JSON helpers the unit tests share.
+        .target(name: "MiraTestSupport", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM"], path: "Tests/MiraTestSupport"),
+        .testTarget(name: "MiraSharedTests", dependencies: ["MiraShared", "MiraTestSupport"]),
+        .testTarget(name: "MiraSystemTests", dependencies: ["MiraShared", "MiraSystem", "MiraTestSupport"]),
+        .testTarget(name: "MiraPromptTests", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraTestSupport"]),
+        .testTarget(name: "MiraLLMTests", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM", "MiraTestSupport"]),
+        .testTarget(name: "MiraBatchTests", dependencies: ["MiraShared", "MiraSystem", "MiraLLM", "MiraBatch", "MiraTestSupport"]),
+        .testTarget(name: "MiraEvalTests", dependencies: ["MiraShared", "MiraSystem", "MiraEval", "MiraTestSupport"]),
+        .testTarget(name: "MiraSQLiteTests", dependencies: ["MiraShared", "MiraSystem", "MiraSQLite", "MiraTestSupport"]),
         // Runs the built executables in real pipelines (needs no library code).
         .testTarget(name: "EndToEndTests"),
     ]

@@ -16,6 +16,6 @@ private func fuzzRequest(_ structured: StructuredMode) -> JSONObject {
 /// Whatever the server sent, a success carries a persona the request allowed.
 func checkVerdict(_ verdict: Verdict, request: JSONObject) {
     guard case .success(let completion) = verdict else { return }
-    let allowed = ChatRequest.personaEnum(in: request) ?? []
+    let allowed = ReplyContract.personaEnum(in: request) ?? []
     check(allowed.contains(completion.reply.persona), "a reply with a persona the request did not offer passed")
 }

@@ -1,5 +1,8 @@
 import ArgumentParser
+import MiraEval
+import MiraCLI
 import MiraShared
+import MiraSystem
 
 /// Scores result records (mira-llm's output) and reports how the model did.
 @main
@@ -68,7 +71,7 @@ struct MiraEval: ParsableCommand {
             case .failure(let problem): fatal(stage: Self.stage, "cannot read results file \(path): \(problem)", status: .noInput)
             }
         }
-        var evaluator = Evaluator(settings: settings, annotate: annotate)
+        var evaluator = Evaluator(settings: settings, annotate: annotate, diagnostics: .standardError)
         for (path, fd) in zip(inputs, descriptors) {
             var reader = LineReader(fd: fd)
             evaluator.read(&reader, source: inputs.count > 1 ? path : nil)

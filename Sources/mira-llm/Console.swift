@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import MiraShared
+import MiraSystem
 
 /// mira-llm's stderr: report lines, and on a terminal one progress line that
 /// redraws in place. A lock keeps the progress line and report lines from

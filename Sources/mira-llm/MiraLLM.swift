@@ -2,9 +2,13 @@ import ArgumentParser
 #if canImport(Glibc)
 import Glibc
 #endif
-import MiraHTTP
+import MiraBatch
+import MiraCurl
+import MiraLLM
+import MiraCLI
 import MiraShared
-import MiraStoreKit
+import MiraSystem
+import MiraSQLite
 
 /// Sends each record's request to an OpenAI-compatible server and adds the
 /// validated reply: one turn, or a batch of thousands with -j.

@@ -1,5 +1,8 @@
 import ArgumentParser
+import MiraPrompt
+import MiraCLI
 import MiraShared
+import MiraSystem
 
 /// Builds each turn's chat-completions request: persona block, where the
 /// last turn left off, the output contract, the history, the new message.
@@ -84,7 +87,7 @@ struct MiraPrompt: ParsableCommand {
         if replay { return try replayTranscripts(preparer) }
 
         let fixedMessage = try message ?? messageFile.map(readMessageFile)
-        var stage = Stage(name: Self.stage)
+        var stage = Stage(name: Self.stage, diagnostics: .standardError)
         // Records come from stdin unless it is a terminal (or the message file).
         // Piped input that holds no records at all (`< /dev/null`, cron)
         // still makes one fresh turn when a message was given.
@@ -116,7 +119,7 @@ struct MiraPrompt: ParsableCommand {
 
     /// Every user message of every transcript on stdin becomes a turn.
     func replayTranscripts(_ preparer: TurnPreparer) throws {
-        var replay = TranscriptReplay(preparer: preparer, stageName: Self.stage)
+        var replay = TranscriptReplay(preparer: preparer, stageName: Self.stage, diagnostics: .standardError)
         if let last { replay.historyWindow = last.count }
         var reader = LineReader()
         replay.run(reader: &reader)

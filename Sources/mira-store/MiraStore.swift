@@ -1,6 +1,8 @@
 import ArgumentParser
+import MiraCLI
 import MiraShared
-import MiraStoreKit
+import MiraSystem
+import MiraSQLite
 
 /// Loads and saves Mira's memory: every session's messages in one SQLite file.
 @main
@@ -103,7 +105,7 @@ extension MiraStore {
             let asText = (format ?? (Files.isTerminal(1) ? .text : .json)) == .text
             // Storing is save's work: a reader that goes away (`| head -1`)
             // stops the writing, never the storing.
-            var stage = Stage(name: "mira-store save", upstreamErrors: .refuse, closedOutput: .keepWorking)
+            var stage = Stage(name: "mira-store save", diagnostics: .standardError, upstreamErrors: .refuse, closedOutput: .keepWorking)
             var reader = LineReader()
             stage.run(reader: &reader, render: { record in
                 guard asText else { return record.line }

@@ -1,5 +1,6 @@
 import Testing
 @testable import MiraShared
+import MiraTestSupport
 
 @Suite struct SessionIDs {
     func isValid(_ id: String) -> Bool {

@@ -1,5 +1,6 @@
 import Testing
 @testable import MiraShared
+import MiraTestSupport
 
 @Suite struct JSONRoundTrip {
     @Test func writingParsedTextGivesBackTheSameMemberOrderAndNumberLiterals() throws {

@@ -1,5 +1,6 @@
 import Testing
 @testable import MiraShared
+import MiraTestSupport
 
 @Suite struct RecordParsing {
     func failure(_ line: String) -> StageError? {
@@ -81,9 +82,8 @@ import Testing
     }
 
     @Test func replyIsCheckedAgainstTheRequestsPersonaEnum() throws {
-        let request = try ChatRequest.build(
-            history: [], input: "hi", forcedPersona: "haven", registry: PersonaRegistry(),
-            settings: PromptSettings(model: "m"))
+        var request: JSONObject = ["model": "m"]
+        ReplyContract.applyTools(to: &request, schema: ReplyContract.replySchema(personas: ["haven"]))
         var record = Record(session: "s")
         record.request = request
         record.setReply(Reply(output: "hello", persona: "default", mood: "warm"))
@@ -100,23 +100,3 @@ import Testing
     }
 }
 
-@Suite struct AllowedPersonas {
-    // The client, the store and the evaluator give one answer for a request without an enum.
-    @Test func aRequestWithoutAnEnumAllowsTheBuiltInsEverywhere() throws {
-        let reply: JSON = ["output": "hey", "persona": "pirate", "mood": "calm"]
-        #expect(ChatRequest.allowedPersonas(in: ["model": "m"]) == BuiltinPersonas.all.map(\.name))
-        var record = Record()
-        record.request = ["model": "m"]
-        record.fields["reply"] = reply
-        #expect(throws: StageError.self) { _ = try record.reply() }
-        let call: JSON = ["id": "c1", "type": "function",
-                          "function": ["name": .string(ChatRequest.functionName), "arguments": .string(JSONWriter.string(reply))]]
-        let body: JSON = ["choices": [["index": 0, "finish_reason": "tool_calls",
-                                       "message": ["role": "assistant", "content": .null, "tool_calls": [call]]]]]
-        guard case .failure(let error) = CompletionReader.verdict(completion: body, request: ["model": "m"]) else {
-            Issue.record("a persona outside the built-ins passed")
-            return
-        }
-        #expect(error.code == .invalidReply)
-    }
-}

@@ -1,7 +1,7 @@
 /// A JSON value that keeps object members in their written order and numbers
 /// as written, so a record passes through a stage byte-for-byte unchanged
 /// except for the fields the stage sets.
-public enum JSON: Equatable, Sendable {
+package enum JSON: Equatable, Sendable {
     case null
     case bool(Bool)
     /// The number's literal text: exact round trips, no Double rounding.
@@ -10,53 +10,53 @@ public enum JSON: Equatable, Sendable {
     case array([JSON])
     case object(JSONObject)
 
-    public static func int(_ value: Int) -> JSON { .number(String(value)) }
+    package static func int(_ value: Int) -> JSON { .number(String(value)) }
 
-    public static func double(_ value: Double) -> JSON {
+    package static func double(_ value: Double) -> JSON {
         value.isFinite ? .number(String(value)) : .null
     }
 
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
-    public var objectValue: JSONObject? {
+    package var objectValue: JSONObject? {
         if case .object(let o) = self { return o }
         return nil
     }
 
-    public var arrayValue: [JSON]? {
+    package var arrayValue: [JSON]? {
         if case .array(let a) = self { return a }
         return nil
     }
 
-    public var boolValue: Bool? {
+    package var boolValue: Bool? {
         if case .bool(let b) = self { return b }
         return nil
     }
 
-    public var intValue: Int? {
+    package var intValue: Int? {
         guard case .number(let text) = self else { return nil }
         if let i = Int(text) { return i }
         if let d = Double(text), d == d.rounded(), abs(d) < 9e15 { return Int(d) }
         return nil
     }
 
-    public var doubleValue: Double? {
+    package var doubleValue: Double? {
         if case .number(let text) = self { return Double(text) }
         return nil
     }
 
-    public var isNull: Bool { self == .null }
+    package var isNull: Bool { self == .null }
 
     /// The member `key` when this is an object.
-    public subscript(key: String) -> JSON? {
+    package subscript(key: String) -> JSON? {
         objectValue?[key]
     }
 
     /// A short name of the value's type, for error messages.
-    public var typeName: String {
+    package var typeName: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
@@ -69,26 +69,26 @@ public enum JSON: Equatable, Sendable {
 }
 
 /// A JSON object whose members keep their order.
-public struct JSONObject: Equatable, Sendable, Sequence {
-    public struct Member: Equatable, Sendable {
-        public var key: String
-        public var value: JSON
+package struct JSONObject: Equatable, Sendable, Sequence {
+    package struct Member: Equatable, Sendable {
+        package var key: String
+        package var value: JSON
     }
 
-    public private(set) var members: [Member] = []
+    package private(set) var members: [Member] = []
 
-    public init() {}
+    package init() {}
 
-    public init(_ pairs: KeyValuePairs<String, JSON>) {
+    package init(_ pairs: KeyValuePairs<String, JSON>) {
         for (k, v) in pairs { self[k] = v }
     }
 
-    public var count: Int { members.count }
-    public var keys: [String] { members.map(\.key) }
+    package var count: Int { members.count }
+    package var keys: [String] { members.map(\.key) }
 
     /// Reading finds the member; writing replaces it in place, appends a new
     /// one at the end, or removes it when given nil.
-    public subscript(key: String) -> JSON? {
+    package subscript(key: String) -> JSON? {
         get {
             for m in members where m.key == key { return m.value }
             return nil
@@ -102,18 +102,18 @@ public struct JSONObject: Equatable, Sendable, Sequence {
         }
     }
 
-    public func makeIterator() -> IndexingIterator<[Member]> { members.makeIterator() }
+    package func makeIterator() -> IndexingIterator<[Member]> { members.makeIterator() }
 }
 
 extension JSON: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
-    public init(stringLiteral value: String) { self = .string(value) }
-    public init(booleanLiteral value: Bool) { self = .bool(value) }
-    public init(integerLiteral value: Int) { self = .int(value) }
-    public init(arrayLiteral elements: JSON...) { self = .array(elements) }
-    public init(nilLiteral: ()) { self = .null }
-    public init(dictionaryLiteral elements: (String, JSON)...) {
+    package init(stringLiteral value: String) { self = .string(value) }
+    package init(booleanLiteral value: Bool) { self = .bool(value) }
+    package init(integerLiteral value: Int) { self = .int(value) }
+    package init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    package init(nilLiteral: ()) { self = .null }
+    package init(dictionaryLiteral elements: (String, JSON)...) {
         var o = JSONObject()
         for (k, v) in elements { o[k] = v }
         self = .object(o)
@@ -121,7 +121,7 @@ extension JSON: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Express
 }
 
 extension JSONObject: ExpressibleByDictionaryLiteral {
-    public init(dictionaryLiteral elements: (String, JSON)...) {
+    package init(dictionaryLiteral elements: (String, JSON)...) {
         for (k, v) in elements { self[k] = v }
     }
 }

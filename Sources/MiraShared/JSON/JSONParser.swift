@@ -1,27 +1,27 @@
 /// Why a text is not the JSON we accept, and where (a byte offset).
-public struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var reason: String
-    public var offset: Int
-    public var description: String { "\(reason) at byte \(offset + 1)" }
+package struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertible {
+    package var reason: String
+    package var offset: Int
+    package var description: String { "\(reason) at byte \(offset + 1)" }
 }
 
 /// A strict RFC 8259 parser over UTF-8 bytes: rejects invalid UTF-8, control
 /// characters in strings, trailing garbage, and nesting deeper than a limit,
 /// so hostile input fails with a clear message instead of a stack overflow.
-public struct JSONParser {
-    public static let defaultMaxDepth = 512
+package struct JSONParser {
+    package static let defaultMaxDepth = 512
 
-    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws(JSONSyntaxError) -> JSON {
+    package static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws(JSONSyntaxError) -> JSON {
         try parse(Array(text.utf8), maxDepth: maxDepth)
     }
 
-    public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(JSONSyntaxError) -> JSON {
+    package static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(JSONSyntaxError) -> JSON {
         try bytes.withUnsafeBufferPointer { (buffer) throws(JSONSyntaxError) -> JSON in
             try parse(buffer, maxDepth: maxDepth)
         }
     }
 
-    public static func parse(_ buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth) throws(JSONSyntaxError) -> JSON {
+    package static func parse(_ buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth) throws(JSONSyntaxError) -> JSON {
         var parser = Cursor(bytes: buffer, maxDepth: maxDepth)
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)

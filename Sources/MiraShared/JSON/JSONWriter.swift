@@ -1,17 +1,17 @@
 /// Compact JSON text: one line, members in order, non-ASCII kept as UTF-8.
-public enum JSONWriter {
-    public static func bytes(_ value: JSON) -> [UInt8] {
+package enum JSONWriter {
+    package static func bytes(_ value: JSON) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         write(value, into: &out)
         return out
     }
 
-    public static func string(_ value: JSON) -> String {
+    package static func string(_ value: JSON) -> String {
         String(decoding: bytes(value), as: UTF8.self)
     }
 
-    public static func write(_ value: JSON, into out: inout [UInt8]) {
+    package static func write(_ value: JSON, into out: inout [UInt8]) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
@@ -38,7 +38,7 @@ public enum JSONWriter {
 
     static let hexDigits = Array("0123456789abcdef".utf8)
 
-    public static func writeString(_ s: String, into out: inout [UInt8]) {
+    package static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for b in s.utf8 {
             switch b {

@@ -1,11 +1,11 @@
 /// Rules for the names users and records carry: session ids, turn ids, persona names.
-public enum Identifiers {
-    public static let maxSessionLength = 128
-    public static let maxTurnLength = 200
+package enum Identifiers {
+    package static let maxSessionLength = 128
+    package static let maxTurnLength = 200
 
     /// Letters, digits, `-`, `_`, `.`; not starting with `-` or `.` so an id
     /// is never mistaken for an option or a hidden path.
-    public static func validateSession(_ id: String) throws(StageError) {
+    package static func validateSession(_ id: String) throws(StageError) {
         let bytes = Array(id.utf8)
         guard !bytes.isEmpty else { throw StageError(.invalidSession, "session id is empty") }
         guard bytes.count <= maxSessionLength else {
@@ -21,7 +21,7 @@ public enum Identifiers {
 
     /// Persona names are file names under the personas folder: lower-case
     /// letters, digits, `-`, `_`, starting with a letter, at most 32.
-    public static func validatePersonaName(_ name: String) throws(StageError) {
+    package static func validatePersonaName(_ name: String) throws(StageError) {
         let bytes = Array(name.utf8)
         let ok = !bytes.isEmpty && bytes.count <= 32
             && (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(bytes[0])
@@ -35,7 +35,7 @@ public enum Identifiers {
     }
 
     /// Turn ids come from users' own batches, so any printable text is fine.
-    public static func validateTurn(_ id: String) throws(StageError) {
+    package static func validateTurn(_ id: String) throws(StageError) {
         guard !id.isEmpty, id.utf8.count <= maxTurnLength,
             !id.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
         else {
@@ -44,7 +44,7 @@ public enum Identifiers {
     }
 
     /// A random 128-bit id in UUID v4 form.
-    public static func newTurnID() -> String {
+    package static func newTurnID() -> String {
         var g = SystemRandomNumberGenerator()
         var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &g) }
         bytes[6] = bytes[6] & 0x0F | 0x40
@@ -60,7 +60,7 @@ public enum Identifiers {
     }
 
     /// A fresh session id: 12 characters from an alphabet without look-alikes.
-    public static func newSessionID() -> String {
+    package static func newSessionID() -> String {
         let alphabet = Array("abcdefghjkmnpqrstuvwxyz23456789".utf8)
         var g = SystemRandomNumberGenerator()
         return String(decoding: (0..<12).map { _ in alphabet.randomElement(using: &g)! }, as: UTF8.self)
@@ -73,7 +73,7 @@ public enum Identifiers {
 
     /// The text as a JSON string literal, so quotes and control characters in
     /// hostile input cannot break the one-line error message.
-    public static func quoted(_ s: String) -> String {
+    package static func quoted(_ s: String) -> String {
         let shown = s.utf8.count > 80 ? String(s.prefix(80)) + "…" : s
         return JSONWriter.string(.string(shown))
     }

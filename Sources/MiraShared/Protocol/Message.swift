@@ -1,20 +1,20 @@
 /// Who said a message.
-public enum Role: String, Sendable, CaseIterable {
+package enum Role: String, Sendable, CaseIterable {
     case user, assistant, system
 }
 
 /// One remembered message of a session, as it travels in a record's
 /// `history` and in `mira-store export`.
-public struct Message: Equatable, Sendable {
-    public var role: Role
-    public var content: String
+package struct Message: Equatable, Sendable {
+    package var role: Role
+    package var content: String
     /// The overlay that shaped an assistant message.
-    public var persona: String?
-    public var mood: String?
+    package var persona: String?
+    package var mood: String?
     /// ISO 8601 UTC.
-    public var time: String?
+    package var time: String?
 
-    public init(role: Role, content: String, persona: String? = nil, mood: String? = nil, time: String? = nil) {
+    package init(role: Role, content: String, persona: String? = nil, mood: String? = nil, time: String? = nil) {
         self.role = role
         self.content = content
         self.persona = persona
@@ -22,7 +22,7 @@ public struct Message: Equatable, Sendable {
         self.time = time
     }
 
-    public var json: JSON {
+    package var json: JSON {
         var o = JSONObject()
         o["role"] = .string(role.rawValue)
         o["content"] = .string(content)
@@ -33,7 +33,7 @@ public struct Message: Equatable, Sendable {
     }
 
     /// Reads a message object; `what` names it in the error ("history[3]").
-    public init(json: JSON, what: String) throws(StageError) {
+    package init(json: JSON, what: String) throws(StageError) {
         guard let o = json.objectValue else { throw StageError(.badRecord, "\(what) must be an object, not \(json.typeName)") }
         guard let roleText = o["role"]?.stringValue, let role = Role(rawValue: roleText) else {
             throw StageError(.badRecord, "\(what).role must be \"user\", \"assistant\" or \"system\"")
@@ -51,7 +51,7 @@ public struct Message: Equatable, Sendable {
     /// turn obeys: persona and mood only on an assistant message, each valid
     /// as a reply's would be, and the time in the form Mira writes
     /// (`2026-01-31T12:00:00.000Z`, fraction optional).
-    public func validateForStore(what: String) throws(StageError) {
+    package func validateForStore(what: String) throws(StageError) {
         if role != .assistant, persona != nil || mood != nil {
             throw StageError(.badRecord, "\(what) is a \(role.rawValue) message: only an assistant message has a persona or a mood")
         }

@@ -2,14 +2,14 @@
 ///
 /// The record keeps every member it was given, in order; stages read and set
 /// the fields they know and carry the rest through untouched.
-public struct Record: Equatable, Sendable {
+package struct Record: Equatable, Sendable {
     /// The protocol version this build writes and reads, in the `mira` field.
-    public static let version = 1
+    package static let version = 1
 
-    public var fields: JSONObject
+    package var fields: JSONObject
 
     /// A fresh record for `session` (or none) with an empty history.
-    public init(session: String? = nil, history: [Message] = []) {
+    package init(session: String? = nil, history: [Message] = []) {
         fields = JSONObject()
         fields["mira"] = .int(Self.version)
         if let session { fields["session"] = .string(session) }
@@ -17,7 +17,7 @@ public struct Record: Equatable, Sendable {
     }
 
     /// A record that stands in for a line that could not be read at all.
-    public init(failure: StageError, stage: String) {
+    package init(failure: StageError, stage: String) {
         fields = JSONObject()
         fields["mira"] = .int(Self.version)
         fields["error"] = failure.json(stage: stage)
@@ -25,7 +25,7 @@ public struct Record: Equatable, Sendable {
 
     /// Parses and checks one input line: JSON, an object, a version we speak,
     /// and the right type for every field we know.
-    public init(line: [UInt8]) throws(StageError) {
+    package init(line: [UInt8]) throws(StageError) {
         let json: JSON
         do {
             json = try JSONParser.parse(line)
@@ -39,7 +39,7 @@ public struct Record: Equatable, Sendable {
         try check()
     }
 
-    func check() throws(StageError) {
+    package func check() throws(StageError) {
         if let v = fields["mira"] {
             guard let n = v.intValue else { throw StageError(.badRecord, "mira (the protocol version) must be a number") }
             guard n == Self.version else {
@@ -64,46 +64,46 @@ public struct Record: Equatable, Sendable {
 
     func string(_ key: String) -> String? { fields[key]?.stringValue }
 
-    public var session: String? {
+    package var session: String? {
         get { string("session") }
         set { fields["session"] = newValue.map { .string($0) } }
     }
 
-    public var turn: String? {
+    package var turn: String? {
         get { string("turn") }
         set { fields["turn"] = newValue.map { .string($0) } }
     }
 
-    public var input: String? {
+    package var input: String? {
         get { string("input") }
         set { fields["input"] = newValue.map { .string($0) } }
     }
 
     /// The overlay the user forces for this turn.
-    public var persona: String? {
+    package var persona: String? {
         get { string("persona") }
         set { fields["persona"] = newValue.map { .string($0) } }
     }
 
-    public var request: JSONObject? {
+    package var request: JSONObject? {
         get { fields["request"]?.objectValue }
         set { fields["request"] = newValue.map { .object($0) } }
     }
 
     /// The error a stage left on this record; later stages pass it through.
-    public var error: JSONObject? { fields["error"]?.objectValue }
+    package var error: JSONObject? { fields["error"]?.objectValue }
 
-    public var hasError: Bool {
+    package var hasError: Bool {
         if let e = fields["error"], !e.isNull { return true }
         return false
     }
 
-    public mutating func fail(_ failure: StageError, stage: String) {
+    package mutating func fail(_ failure: StageError, stage: String) {
         fields["error"] = failure.json(stage: stage)
     }
 
     /// The messages before this turn, oldest first.
-    public func history() throws(StageError) -> [Message] {
+    package func history() throws(StageError) -> [Message] {
         guard let v = fields["history"], !v.isNull else { return [] }
         guard let items = v.arrayValue else { throw StageError(.badRecord, "history must be an array, not \(v.typeName)") }
         var messages: [Message] = []
@@ -117,9 +117,9 @@ public struct Record: Equatable, Sendable {
     /// The validated reply, when the record has one. The persona set is
     /// whatever the record's request allowed, so a reply is checked against
     /// what was asked, not what this build knows.
-    public func reply() throws(StageError) -> Reply? {
+    package func reply() throws(StageError) -> Reply? {
         guard let v = fields["reply"], !v.isNull else { return nil }
-        let personas = ChatRequest.allowedPersonas(in: request)
+        let personas = ReplyContract.allowedPersonas(in: request)
         do {
             return try Reply(validating: v, personas: personas)
         } catch {
@@ -127,10 +127,10 @@ public struct Record: Equatable, Sendable {
         }
     }
 
-    public mutating func setReply(_ reply: Reply) {
+    package mutating func setReply(_ reply: Reply) {
         fields["reply"] = reply.json
     }
 
     /// One line of JSON, without the newline.
-    public var line: [UInt8] { JSONWriter.bytes(.object(fields)) }
+    package var line: [UInt8] { JSONWriter.bytes(.object(fields)) }
 }

@@ -1,26 +1,26 @@
 /// The structured answer every turn must end in: what Mira says, which
 /// overlay shaped it, and its emotional tone.
-public struct Reply: Equatable, Sendable {
-    public var output: String
-    public var persona: String
-    public var mood: String
+package struct Reply: Equatable, Sendable {
+    package var output: String
+    package var persona: String
+    package var mood: String
 
-    public init(output: String, persona: String, mood: String) {
+    package init(output: String, persona: String, mood: String) {
         self.output = output
         self.persona = persona
         self.mood = mood
     }
 
-    public var json: JSON {
+    package var json: JSON {
         ["output": .string(output), "persona": .string(persona), "mood": .string(mood)]
     }
 
-    public static let fields: Set<String> = ["output", "persona", "mood"]
+    package static let fields: Set<String> = ["output", "persona", "mood"]
 
     /// Checks a reply object against the contract, whatever the model was
     /// talked into: exactly the three fields, non-empty strings, and a persona
     /// from `personas` (the request's enum).
-    public init(validating json: JSON, personas: [String]) throws(StageError) {
+    package init(validating json: JSON, personas: [String]) throws(StageError) {
         guard let o = json.objectValue else {
             throw StageError(.invalidReply, "reply must be a JSON object, not \(json.typeName)")
         }
@@ -48,7 +48,7 @@ public struct Reply: Equatable, Sendable {
     /// Why a persona cannot be stored with a message, or nil. The same rule
     /// holds for a model's reply and for an imported message: a persona is a
     /// file name under the personas folder, and the next prompt names it.
-    public static func personaProblem(_ persona: String) -> String? {
+    package static func personaProblem(_ persona: String) -> String? {
         do {
             try Identifiers.validatePersonaName(persona)
             return nil
@@ -60,7 +60,7 @@ public struct Reply: Equatable, Sendable {
     /// Why a mood cannot be stored, or nil: a mood is a word or two of text,
     /// never blank and never holding a control character (a line break in it
     /// would become a line of the next system prompt).
-    public static func moodProblem(_ mood: String) -> String? {
+    package static func moodProblem(_ mood: String) -> String? {
         if !mood.contains(where: { !$0.isWhitespace }) { return "mood is empty" }
         if mood.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) {
             return "mood \(Identifiers.quoted(mood)) holds a control character"

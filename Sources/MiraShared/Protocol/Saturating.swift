@@ -3,12 +3,12 @@
 /// trapping, so no number anyone sends can kill a batch.
 extension Int {
     /// `self + other`, held at `Int.max` (or `Int.min`) instead of overflowing.
-    public func addingSaturated(_ other: Int) -> Int {
+    package func addingSaturated(_ other: Int) -> Int {
         let (sum, overflow) = addingReportingOverflow(other)
         guard overflow else { return sum }
         return other > 0 ? .max : .min
     }
 
     /// A count read from outside: negative values mean nothing and count as 0.
-    public static func count(_ value: Int?) -> Int { Swift.max(0, value ?? 0) }
+    package static func count(_ value: Int?) -> Int { Swift.max(0, value ?? 0) }
 }

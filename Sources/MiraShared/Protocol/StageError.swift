@@ -1,6 +1,6 @@
 /// Exit statuses shared by every Mira command (after BSD sysexits), so a
 /// script can tell a bad line from a dead server from a rejected key.
-public enum ExitStatus: Int32, Sendable, CaseIterable {
+package enum ExitStatus: Int32, Sendable, CaseIterable {
     case ok = 0
     /// The command line was wrong.
     case usage = 64
@@ -24,7 +24,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
 
 /// What went wrong on one line, by kind. The raw value is the `code` written
 /// into the record's `error` field.
-public enum ErrorCode: String, Sendable, CaseIterable {
+package enum ErrorCode: String, Sendable, CaseIterable {
     /// The line is not JSON.
     case badJSON = "bad_json"
     /// The line is JSON but not a record (wrong type, bad field).
@@ -66,7 +66,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     /// `mira-llm --from-batch`: the Batch API output holds no answer for this turn.
     case notInBatch = "not_in_batch"
 
-    public var exitStatus: ExitStatus {
+    package var exitStatus: ExitStatus {
         switch self {
         case .badJSON, .badRecord, .unsupportedVersion, .lineTooLong, .invalidSession,
             .invalidPersona, .noInput, .noRequest, .noReply:
@@ -81,16 +81,21 @@ public enum ErrorCode: String, Sendable, CaseIterable {
 }
 
 /// A failure on one record: becomes the record's `error` field and one line on stderr.
-public struct StageError: Error, Equatable, Sendable {
-    public var code: ErrorCode
-    public var message: String
+package struct StageError: Error, Equatable, Sendable {
+    package var code: ErrorCode
+    package var message: String
 
-    public init(_ code: ErrorCode, _ message: String) {
+    package init(_ code: ErrorCode, _ message: String) {
         self.code = code
         self.message = message
     }
 
-    public func json(stage: String) -> JSON {
+    /// The one wording for a line over the reader's limit.
+    package static func lineTooLong(bytes: Int, limit: Int) -> StageError {
+        StageError(.lineTooLong, "line of \(bytes) bytes is over the \(limit)-byte limit")
+    }
+
+    package func json(stage: String) -> JSON {
         ["stage": .string(stage), "code": .string(code.rawValue), "message": .string(message)]
     }
 }

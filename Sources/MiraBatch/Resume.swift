@@ -1,0 +1,33 @@
+import MiraShared
+import MiraSystem
+
+/// The turns a previous run already finished, read from its output, so an
+/// interrupted batch restarts where it stopped.
+package struct FinishedTurns: Sendable {
+    package private(set) var turns: Set<String> = []
+    /// Set when the file could not be read to its end.
+    package private(set) var readError: FileProblem?
+
+    package init() {}
+
+    /// Reads a previous output: every record with a turn id, a reply and no
+    /// error counts as finished. Lines that do not parse (such as a last line
+    /// cut by a kill) are ignored: their turns simply run again.
+    package init(readingFrom fd: Int32) {
+        var reader = LineReader(fd: fd)
+        while let item = reader.next() {
+            guard case .line(let bytes) = item, let record = try? Record(line: bytes),
+                !record.hasError, let turn = record.turn, record.fields["reply"] != nil
+            else { continue }
+            turns.insert(turn)
+        }
+        readError = reader.readError
+    }
+
+    package func contains(_ record: Record) -> Bool {
+        guard let turn = record.turn else { return false }
+        return turns.contains(turn)
+    }
+
+    package var count: Int { turns.count }
+}

@@ -1,0 +1,27 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import ArgumentParser
+import MiraShared
+import MiraSystem
+
+/// One line on stderr, `STAGE: line N: cause`: the executables' diagnostics.
+package func report(stage: String, line: Int?, _ message: String) {
+    Diagnostics.standardError.report(stage: stage, line: line, message)
+}
+
+/// Ends a command that cannot go on: one line on stderr and the status a
+/// script can act on. Only the executables decide to exit; this is theirs.
+package func fatal(stage: String, _ message: String, status: ExitStatus) -> Never {
+    report(stage: stage, line: nil, message)
+    exit(status.rawValue)
+}
+
+extension ExitCode {
+    /// The argument parser's exit for one of Mira's statuses.
+    package init(_ status: ExitStatus) {
+        self.init(status.rawValue)
+    }
+}

@@ -1,0 +1,101 @@
+import MiraShared
+import MiraSystem
+
+/// Settings for one request, from the command line.
+package struct PromptSettings: Sendable {
+    package var model: String
+    package var temperature: Double?
+    package var maxTokens: Int?
+    package var structured: StructuredMode
+    /// A `maxLength` for the reply's output in the schema. Servers that decode
+    /// under a grammar (llama.cpp) then always close the JSON within budget.
+    package var maxReplyCharacters: Int?
+
+    package init(model: String, temperature: Double? = nil, maxTokens: Int? = nil, structured: StructuredMode = .tools,
+                maxReplyCharacters: Int? = nil) {
+        self.model = model
+        self.temperature = temperature
+        self.maxTokens = maxTokens
+        self.structured = structured
+        self.maxReplyCharacters = maxReplyCharacters
+    }
+
+    package static let defaultModel = "gpt-4.1"
+
+    /// `MIRA_MODEL`, else gpt-4.1.
+    package static func model(from environment: Environment) -> String {
+        environment["MIRA_MODEL"] ?? defaultModel
+    }
+}
+
+/// Builds the chat-completions body for a turn and reads back what it asked for.
+package enum ChatRequest {
+    /// The request: system prompt (persona block, where we left off, output
+    /// contract), the history, then the new user message.
+    package static func build(
+        history: [Message], input: String, forcedPersona: String?,
+        registry: PersonaRegistry, settings: PromptSettings
+    ) throws(StageError) -> JSONObject {
+        let overlays: [Persona]
+        if let forcedPersona {
+            try Identifiers.validatePersonaName(forcedPersona)
+            guard let persona = registry[forcedPersona] else {
+                throw StageError(.invalidPersona, "unknown persona \(Identifiers.quoted(forcedPersona)) (known: \(registry.names.joined(separator: ", ")))")
+            }
+            overlays = [persona]
+        } else {
+            overlays = registry.personas
+        }
+        let names = overlays.map(\.name)
+        let system = SystemPrompt.text(
+            overlays: overlays, forced: forcedPersona != nil,
+            lastAssistant: history.last(where: { $0.role == .assistant }),
+            structured: settings.structured)
+
+        var messages: [JSON] = [["role": "system", "content": .string(system)]]
+        for m in history {
+            messages.append(["role": .string(m.role.rawValue), "content": .string(m.content)])
+        }
+        messages.append(["role": "user", "content": .string(input)])
+
+        var body = JSONObject()
+        body["model"] = .string(settings.model)
+        body["messages"] = .array(messages)
+        if let t = settings.temperature { body["temperature"] = .double(t) }
+        if let n = settings.maxTokens {
+            // One name only (servers refuse both): OpenAI's. mira-llm renames
+            // it for the server it sends to (TokenLimitField).
+            body[TokenLimitField.maxCompletionTokens.rawValue] = .int(n)
+        }
+        let schema = ReplyContract.replySchema(personas: names, maxOutput: settings.maxReplyCharacters)
+        switch settings.structured {
+        case .tools: ReplyContract.applyTools(to: &body, schema: schema)
+        case .jsonSchema: ReplyContract.applyJSONSchema(to: &body, schema: schema)
+        }
+        return body
+    }
+
+    /// The same request asking for json-schema output instead of a forced
+    /// tool call, with the system prompt's contract rewritten to match.
+    package static func switchingToJSONSchema(_ request: JSONObject) -> JSONObject? {
+        guard ReplyContract.mode(of: request) == .tools, let personas = ReplyContract.personaEnum(in: request), let schema = ReplyContract.toolSchema(in: request) else {
+            return nil
+        }
+        var body = request
+        body["tools"] = nil
+        body["tool_choice"] = nil
+        body["parallel_tool_calls"] = nil
+        if var messages = body["messages"]?.arrayValue, case .object(var first)? = messages.first,
+            first["role"]?.stringValue == "system", let text = first["content"]?.stringValue
+        {
+            // A prompt not built by mira-prompt keeps its text; the schema still binds.
+            if let switched = SystemPrompt.replacingContract(in: text, personas: personas, with: .jsonSchema) {
+                first["content"] = .string(switched)
+                messages[0] = .object(first)
+                body["messages"] = .array(messages)
+            }
+        }
+        ReplyContract.applyJSONSchema(to: &body, schema: schema)
+        return body
+    }
+}

@@ -1,0 +1,273 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import MiraShared
+import MiraSystem
+import CSQLite
+
+/// A failure inside SQLite, with its message.
+package struct SQLiteError: Error, CustomStringConvertible {
+    package var code: Int32
+    package var message: String
+    package var description: String { message }
+}
+
+/// Which database a file must be to be opened as Mira's: its
+/// `application_id`, and the tables a file from before that id had.
+struct DatabaseIdentity {
+    var applicationID: Int32
+    var tables: [String]
+    var what: String
+}
+
+/// A thin handle on one SQLite connection: just what the store needs.
+final class Connection {
+    let handle: OpaquePointer
+
+    init(path: String, readOnly: Bool = false, immutable: Bool = false) throws(SQLiteError) {
+        var db: OpaquePointer?
+        var flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
+        var name = path
+        if immutable {
+            // A read-only mount: nobody can write the file, so SQLite may skip
+            // the -shm it could not create there.
+            flags |= SQLITE_OPEN_URI
+            name = "file:" + Self.uriEscaped(path) + "?immutable=1"
+        }
+        let rc = sqlite3_open_v2(name, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close(db)
+            throw SQLiteError(code: rc, message: "cannot open \(path): \(message)")
+        }
+        handle = db
+    }
+
+    deinit { sqlite3_close_v2(handle) }
+
+    static func uriEscaped(_ path: String) -> String {
+        var out = ""
+        for b in path.utf8 {
+            if b == UInt8(ascii: "%") || b == UInt8(ascii: "?") || b == UInt8(ascii: "#") || b < 0x21 || b >= 0x7F {
+                let hex = Array("0123456789ABCDEF".utf8)
+                out += "%" + String(decoding: [hex[Int(b >> 4)], hex[Int(b & 0xF)]], as: UTF8.self)
+            } else {
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            }
+        }
+        return out
+    }
+
+    /// Opens (creating when absent, with its folder) a database that several
+    /// processes share: owner-only whatever form the path takes, checked to
+    /// be this `identity`'s before anything is changed in it, then WAL and a
+    /// 60 s busy wait so writers queue instead of failing "database is locked".
+    static func shared(path: String, identity: DatabaseIdentity) throws(SQLiteError) -> Connection {
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            _ = Files.makeDirectories(String(path[..<slash]))
+        }
+        try prepareOwnerOnly(path)
+        let db = try Connection(path: path)
+        try db.execute("PRAGMA busy_timeout = 60000")
+        try db.retryingWhileBusy { () throws(SQLiteError) in
+            try db.check(identity)
+            try db.execute("PRAGMA journal_mode = WAL")
+        }
+        return db
+    }
+
+    /// Runs `body` again while another process holds the lock, for up to the
+    /// busy timeout. The opening steps need it: on a new file several first
+    /// writers switch it to WAL at once, each must promote its read lock,
+    /// and SQLite answers BUSY at once to all but one (deadlock avoidance)
+    /// instead of waiting on the busy timeout.
+    func retryingWhileBusy(_ body: () throws(SQLiteError) -> Void) throws(SQLiteError) {
+        var waited = 0
+        var pause = 1
+        while true {
+            do {
+                try body()
+                return
+            } catch let error where error.code & 0xFF == SQLITE_BUSY && waited < 60_000 {
+                Clock.sleep(milliseconds: pause)
+                waited += pause
+                pause = min(pause * 2, 100)
+            }
+        }
+    }
+
+    /// Opens an existing database only to read it: nothing is created,
+    /// nothing changed, and a file on a read-only mount can still be read.
+    /// (A file we may not write opens read-only.)
+    /// nil when there is no file at all (nothing stored yet).
+    static func reading(path: String, identity: DatabaseIdentity) throws(SQLiteError) -> Connection? {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT { return nil }
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot open it: \(Files.describe(errno: errno))")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "not a regular file")
+        }
+        do {
+            // Opened for writing when the file allows it (nothing is written:
+            // no CREATE, no WAL switch), because a read-only connection may
+            // meet a WAL file being checkpointed away by the last writer and
+            // fail "database is locked" without waiting on the busy timeout.
+            let db = try Connection(path: path, readOnly: access(path, W_OK) != 0)
+            try db.execute("PRAGMA busy_timeout = 60000")
+            try db.retryingWhileBusy { () throws(SQLiteError) in try db.check(identity) }
+            return db
+        } catch let error where error.code & 0xFF == SQLITE_CANTOPEN && isOnReadOnlyMount(path) {
+            // A WAL database whose -shm cannot be made beside it.
+            let db = try Connection(path: path, readOnly: true, immutable: true)
+            try db.check(identity)
+            return db
+        }
+    }
+
+    static func isOnReadOnlyMount(_ path: String) -> Bool {
+        var info = statvfs()
+        return statvfs(path, &info) == 0 && info.f_flag & UInt(ST_RDONLY) != 0
+    }
+
+    /// The file, created 0600 before SQLite opens it when absent (SQLite
+    /// gives its -wal and -shm files the database's mode). `open` follows a
+    /// symbolic link, so a link to a database-to-be makes the target 0600
+    /// too; an existing file of ours that others can read is closed up.
+    static func prepareOwnerOnly(_ path: String) throws(SQLiteError) {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0o600)
+        guard fd >= 0 else {
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot open it: \(Files.describe(errno: errno))")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "not a regular file")
+        }
+        if info.st_mode & 0o077 != 0 && info.st_uid == geteuid() {
+            _ = fchmod(fd, 0o600)
+        }
+    }
+
+    /// Refuses a file that belongs to another program: an application id
+    /// that is not ours, or tables but neither our id nor our tables. A new,
+    /// empty file is ours.
+    func check(_ identity: DatabaseIdentity) throws(SQLiteError) {
+        let id = Int32(truncatingIfNeeded: try intPragma("application_id"))
+        if id == identity.applicationID { return }
+        let refusal = SQLiteError(code: SQLITE_NOTADB, message: "not \(identity.what) (another program's database?): refusing to touch it")
+        guard id == 0 else { throw refusal }
+        let tables = try prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")
+        var names: Set<String> = []
+        while try tables.step() { names.insert(tables.text(0) ?? "") }
+        guard names.isEmpty || Set(identity.tables).isSubset(of: names) else { throw refusal }
+    }
+
+    var lastError: SQLiteError {
+        SQLiteError(code: sqlite3_errcode(handle), message: String(cString: sqlite3_errmsg(handle)))
+    }
+
+    func execute(_ sql: String) throws(SQLiteError) {
+        guard sqlite3_exec(handle, sql, nil, nil, nil) == SQLITE_OK else { throw lastError }
+    }
+
+    func prepare(_ sql: String) throws(SQLiteError) -> Statement {
+        var stmt: OpaquePointer?
+        guard sqlite3_prepare_v2(handle, sql, -1, &stmt, nil) == SQLITE_OK, let stmt else { throw lastError }
+        return Statement(stmt, connection: self)
+    }
+
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction: the write lock is taken
+    /// up front, so concurrent writers wait on the busy timeout instead of
+    /// failing part-way with "database is locked".
+    func writeTransaction<T>(_ body: () throws(SQLiteError) -> T) throws(SQLiteError) -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Rows the last INSERT, UPDATE or DELETE changed.
+    var changes: Int { Int(sqlite3_changes(handle)) }
+
+    func intPragma(_ name: String) throws(SQLiteError) -> Int {
+        let stmt = try prepare("PRAGMA \(name)")
+        guard try stmt.step() else { return 0 }
+        return stmt.int(0)
+    }
+}
+
+/// A prepared statement; bind by 1-based index, read columns by 0-based index.
+final class Statement {
+    let handle: OpaquePointer
+    unowned let connection: Connection
+
+    init(_ handle: OpaquePointer, connection: Connection) {
+        self.handle = handle
+        self.connection = connection
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    func bind(_ values: [String?]) throws(SQLiteError) {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        for (k, value) in values.enumerated() {
+            let rc: Int32
+            if let value {
+                // With its byte length: text may hold U+0000, and -1 would
+                // make SQLite stop there and store the rest of nothing.
+                // (A NUL after the bytes keeps the pointer valid for "", which
+                // SQLite would otherwise store as NULL.)
+                let bytes = Array(value.utf8) + [0]
+                rc = bytes.withUnsafeBufferPointer { buffer in
+                    buffer.withMemoryRebound(to: CChar.self) {
+                        sqlite3_bind_text(handle, Int32(k + 1), $0.baseAddress, Int32(buffer.count - 1), mira_sqlite_transient())
+                    }
+                }
+            } else {
+                rc = sqlite3_bind_null(handle, Int32(k + 1))
+            }
+            guard rc == SQLITE_OK else { throw connection.lastError }
+        }
+    }
+
+    func bind(int value: Int, at index: Int32) throws(SQLiteError) {
+        guard sqlite3_bind_int64(handle, index, Int64(value)) == SQLITE_OK else { throw connection.lastError }
+    }
+
+    /// True when a row is ready, false when done.
+    func step() throws(SQLiteError) -> Bool {
+        switch sqlite3_step(handle) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw connection.lastError
+        }
+    }
+
+    /// Steps to the end, for statements that return no rows.
+    func run(_ values: [String?]) throws(SQLiteError) {
+        try bind(values)
+        while try step() {}
+    }
+
+    /// A text column, read to its byte length (not to its first NUL).
+    func text(_ column: Int32) -> String? {
+        guard let p = sqlite3_column_text(handle, column) else { return nil }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeBufferPointer(start: p, count: count), as: UTF8.self)
+    }
+
+    func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
+
+    /// Ends the statement's read, so a kept statement does not pin an old snapshot.
+    func reset() { sqlite3_reset(handle) }
+}

@@ -1,0 +1,358 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import MiraShared
+import MiraSystem
+import CSQLite
+
+/// One message as `mira-store export` writes it and `import` reads it.
+package struct StoredMessage: Equatable, Sendable {
+    package var session: String
+    package var turn: String?
+    package var message: Message
+
+    package init(session: String, turn: String?, message: Message) {
+        self.session = session
+        self.turn = turn
+        self.message = message
+    }
+
+    package var json: JSON {
+        var o = JSONObject()
+        o["session"] = .string(session)
+        if let turn { o["turn"] = .string(turn) }
+        for member in message.json.objectValue! { o[member.key] = member.value }
+        return .object(o)
+    }
+
+    /// Reads an export line; `session` fills in when the line has none.
+    package init(json: JSON, session fallback: String?) throws(StageError) {
+        guard let o = json.objectValue else { throw StageError(.badRecord, "a message must be a JSON object, not \(json.typeName)") }
+        let named = o["session"]?.stringValue
+        guard let session = fallback ?? named else { throw StageError(.badRecord, "message has no session (give --session)") }
+        try Identifiers.validateSession(session)
+        let turn = o["turn"]?.stringValue
+        if let turn { try Identifiers.validateTurn(turn) }
+        let message = try Message(json: json, what: "message")
+        try message.validateForStore(what: "message")
+        self.init(session: session, turn: turn, message: message)
+    }
+}
+
+/// A line of `mira-store list`.
+package struct SessionSummary: Equatable, Sendable {
+    package var session: String
+    package var messages: Int
+    package var lastActivity: String
+}
+
+/// Every session's messages in one SQLite file, safe for many processes at once.
+package final class SessionStore {
+    let db: Connection
+
+    /// Schema changes, in order; the database's `user_version` counts how
+    /// many have run. Never edit one that has shipped: add the next.
+    static let migrations: [String] = [
+        """
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            session TEXT NOT NULL,
+            turn TEXT,
+            role TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'system')),
+            content TEXT NOT NULL,
+            persona TEXT,
+            mood TEXT,
+            time TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX messages_by_session ON messages (session, id);
+        CREATE UNIQUE INDEX messages_by_turn ON messages (session, turn, role) WHERE turn IS NOT NULL;
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            messages INTEGER NOT NULL,
+            last_activity TEXT NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        """,
+        // Mira's mark in the file header, so another program's database is
+        // refused; and an index to find an imported message without a turn
+        // id, so importing the same export twice adds nothing.
+        """
+        PRAGMA application_id = 1298756193;
+        CREATE INDEX messages_without_turn ON messages (session, time) WHERE turn IS NULL;
+        """,
+    ]
+
+    /// "Mira" in ASCII: the file header's application_id.
+    static let identity = DatabaseIdentity(applicationID: 0x4D69_7261, tables: ["messages", "sessions"], what: "a Mira database")
+
+    /// Reading commands (load, list, export) create nothing and change
+    /// nothing (no WAL switch, no migration), and work on a read-only mount.
+    package enum Access: Sendable {
+        case readWrite
+        case readOnly
+    }
+
+    package static var schemaVersion: Int { migrations.count }
+
+    /// Opens the database at `path`: to write, creating it (owner-only)
+    /// when absent; to read, as it is (no file yet reads as an empty store).
+    package init(path: String, access: Access = .readWrite) throws(StageError) {
+        do throws(SQLiteError) {
+            switch access {
+            case .readWrite:
+                // Owner-only, WAL, and a busy wait: a turn is never dropped
+                // for "database is locked".
+                db = try Connection.shared(path: path, identity: Self.identity)
+                try db.execute("PRAGMA synchronous = FULL")
+                try db.execute("PRAGMA foreign_keys = ON")
+                try db.retryingWhileBusy { () throws(SQLiteError) in try migrate() }
+            case .readOnly:
+                // No file, or one a first writer has only just created (a
+                // chat turn's save opens it while its load reads): nothing stored yet.
+                let file = try Connection.reading(path: path, identity: Self.identity)
+                let version = try file?.intPragma("user_version") ?? 0
+                if let file, version > 0 {
+                    if version > Self.schemaVersion { throw Self.tooNew(version) }
+                    db = file
+                } else {
+                    db = try Connection(path: ":memory:")
+                    try migrate()
+                }
+            }
+        } catch {
+            throw StageError(.storeFailed, "database \(path): \(error.message)")
+        }
+    }
+
+    static func tooNew(_ version: Int) -> SQLiteError {
+        SQLiteError(code: 0, message: "schema version \(version) is newer than this build knows (\(schemaVersion)); upgrade Mira")
+    }
+
+    func migrate() throws(SQLiteError) {
+        if try db.intPragma("user_version") == Self.schemaVersion { return }
+        try db.writeTransaction { () throws(SQLiteError) in
+            // Re-read under the lock: another process may have just migrated.
+            let version = try db.intPragma("user_version")
+            guard version < Self.schemaVersion else {
+                if version > Self.schemaVersion { throw Self.tooNew(version) }
+                return
+            }
+            for sql in Self.migrations[version...] { try db.execute(sql) }
+            try db.execute("PRAGMA user_version = \(Self.schemaVersion)")
+        }
+    }
+
+    /// The last `last` messages of a session, oldest first.
+    package func load(session: String, last: Int) throws(StageError) -> [Message] {
+        do {
+            let stmt = try db.prepare("""
+                SELECT role, content, persona, mood, time FROM messages
+                WHERE session = ? ORDER BY id DESC LIMIT ?
+                """)
+            try stmt.bind([session])
+            try stmt.bind(int: last, at: 2)
+            var messages: [Message] = []
+            while try stmt.step() {
+                messages.append(Self.message(stmt, from: 0))
+            }
+            return messages.reversed()
+        } catch {
+            throw StageError(.storeFailed, "load: \(error.message)")
+        }
+    }
+
+    static func message(_ stmt: Statement, from c: Int32) -> Message {
+        Message(
+            role: Role(rawValue: stmt.text(c) ?? "") ?? .user, content: stmt.text(c + 1) ?? "",
+            persona: stmt.text(c + 2), mood: stmt.text(c + 3), time: stmt.text(c + 4))
+    }
+
+    /// Appends a turn's user message and reply in one transaction. Saving the
+    /// same turn again changes nothing and returns false.
+    @discardableResult
+    package func save(session: String, turn: String, messages: [Message]) throws(StageError) -> Bool {
+        do {
+            return try db.writeTransaction { () throws(SQLiteError) -> Bool in
+                let seen = try db.prepare("SELECT 1 FROM messages WHERE session = ? AND turn = ? LIMIT 1")
+                try seen.bind([session, turn])
+                if try seen.step() { return false }
+                try insert(messages.map { StoredMessage(session: session, turn: turn, message: $0) })
+                return true
+            }
+        } catch {
+            throw StageError(.storeFailed, "save: \(error.message)")
+        }
+    }
+
+    /// Inserts messages inside the caller's transaction and returns how many
+    /// were new. A message already stored is skipped: by (session, turn,
+    /// role) when it has a turn id, else by session, time, role and content
+    /// among the rows up to `storedUpTo` (what was there before an import:
+    /// the same words said twice within one import are two messages).
+    @discardableResult
+    func insert(_ messages: [StoredMessage], storedUpTo: Int = .max) throws(SQLiteError) -> Int {
+        let add = try db.prepare("""
+            INSERT INTO messages (session, turn, role, content, persona, mood, time)
+            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            """)
+        let touch = try db.prepare("""
+            INSERT INTO sessions (id, messages, last_activity) VALUES (?, 1, ?)
+            ON CONFLICT (id) DO UPDATE SET messages = messages + 1,
+                last_activity = max(last_activity, excluded.last_activity)
+            """)
+        let stored = try db.prepare("""
+            SELECT 1 FROM messages WHERE session = ? AND turn IS NULL AND time = ? AND role = ? AND content = ? AND id <= ? LIMIT 1
+            """)
+        var added = 0
+        for m in messages {
+            let time = m.message.time ?? Clock.nowISO8601()
+            if m.turn == nil {
+                try stored.bind([m.session, time, m.message.role.rawValue, m.message.content])
+                try stored.bind(int: storedUpTo, at: 5)
+                let seen = try stored.step()
+                stored.reset()
+                if seen { continue }
+            }
+            try add.run([m.session, m.turn, m.message.role.rawValue, m.message.content, m.message.persona, m.message.mood, time])
+            if db.changes > 0 {
+                try touch.run([m.session, time])
+                added += 1
+            }
+        }
+        return added
+    }
+
+    /// What an import did.
+    package struct ImportCount: Equatable, Sendable {
+        /// Messages read.
+        package var read = 0
+        /// Messages stored; the rest were stored already.
+        package var added = 0
+    }
+
+    /// Imports messages all or nothing. Every line is read and checked first
+    /// into a temporary table (on disk, so memory stays flat), with no lock
+    /// on the database, however slowly stdin arrives; then one short write
+    /// transaction stores them. A bad line from `next` stores nothing and is
+    /// thrown as it came.
+    package func importMessages(_ next: () throws(StageError) -> StoredMessage?) throws(StageError) -> ImportCount {
+        var count = ImportCount()
+        var badLine: StageError?
+        do throws(SQLiteError) {
+            try db.execute("PRAGMA temp_store = FILE")
+            try db.execute("""
+                CREATE TEMP TABLE IF NOT EXISTS staged (session TEXT NOT NULL, turn TEXT, role TEXT NOT NULL,
+                    content TEXT NOT NULL, persona TEXT, mood TEXT, time TEXT NOT NULL)
+                """)
+            try db.execute("DELETE FROM temp.staged")
+            let stage = try db.prepare("INSERT INTO temp.staged VALUES (?, ?, ?, ?, ?, ?, ?)")
+            // Staging touches only the connection's own temp database: the
+            // shared file stays free for every chat turn meanwhile.
+            try db.execute("BEGIN")
+            while true {
+                let message: StoredMessage?
+                do throws(StageError) {
+                    message = try next()
+                } catch {
+                    badLine = error
+                    try? db.execute("ROLLBACK")
+                    try? db.execute("DROP TABLE temp.staged")
+                    throw SQLiteError(code: 0, message: "stopped at a bad line")
+                }
+                guard let m = message else { break }
+                try stage.run([m.session, m.turn, m.message.role.rawValue, m.message.content, m.message.persona, m.message.mood,
+                               m.message.time ?? Clock.nowISO8601()])
+                count.read += 1
+            }
+            try db.execute("COMMIT")
+            count.added = try db.writeTransaction { () throws(SQLiteError) -> Int in
+                let before = try db.prepare("SELECT coalesce(max(id), 0) FROM messages")
+                let storedUpTo = try before.step() ? before.int(0) : 0
+                let rows = try db.prepare("SELECT session, turn, role, content, persona, mood, time FROM temp.staged ORDER BY rowid")
+                var added = 0
+                var batch: [StoredMessage] = []
+                while try rows.step() {
+                    batch.append(StoredMessage(session: rows.text(0) ?? "", turn: rows.text(1), message: Self.message(rows, from: 2)))
+                    if batch.count == 1000 {
+                        added += try insert(batch, storedUpTo: storedUpTo)
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                return added + (try insert(batch, storedUpTo: storedUpTo))
+            }
+            try db.execute("DROP TABLE temp.staged")
+        } catch {
+            if let badLine { throw badLine }
+            throw StageError(.storeFailed, "import: \(error.message)")
+        }
+        return count
+    }
+
+    /// Every message of a session, oldest first, one at a time.
+    package func export(session: String, _ each: (StoredMessage) -> Bool) throws(StageError) {
+        do {
+            let stmt = try db.prepare("""
+                SELECT turn, role, content, persona, mood, time FROM messages WHERE session = ? ORDER BY id
+                """)
+            try stmt.bind([session])
+            while try stmt.step() {
+                let m = StoredMessage(session: session, turn: stmt.text(0), message: Self.message(stmt, from: 1))
+                if !each(m) { return }
+            }
+        } catch {
+            throw StageError(.storeFailed, "export: \(error.message)")
+        }
+    }
+
+    /// Sessions, most recently active first.
+    package func list() throws(StageError) -> [SessionSummary] {
+        do {
+            let stmt = try db.prepare("SELECT id, messages, last_activity FROM sessions ORDER BY last_activity DESC, id")
+            try stmt.bind([])
+            var out: [SessionSummary] = []
+            while try stmt.step() {
+                out.append(SessionSummary(session: stmt.text(0) ?? "", messages: stmt.int(1), lastActivity: stmt.text(2) ?? ""))
+            }
+            return out
+        } catch {
+            throw StageError(.storeFailed, "list: \(error.message)")
+        }
+    }
+
+    /// Deletes a session; returns how many messages went with it.
+    @discardableResult
+    package func remove(session: String) throws(StageError) -> Int {
+        do {
+            return try db.writeTransaction { () throws(SQLiteError) -> Int in
+                let delete = try db.prepare("DELETE FROM messages WHERE session = ?")
+                try delete.run([session])
+                let removed = db.changes
+                try db.prepare("DELETE FROM sessions WHERE id = ?").run([session])
+                return removed
+            }
+        } catch {
+            throw StageError(.storeFailed, "rm: \(error.message)")
+        }
+    }
+
+    /// `PRAGMA integrity_check`: "ok" when the file is sound.
+    package func integrityCheck() throws(StageError) -> String {
+        do {
+            let stmt = try db.prepare("PRAGMA integrity_check")
+            return try stmt.step() ? (stmt.text(0) ?? "") : ""
+        } catch {
+            throw StageError(.storeFailed, "integrity check: \(error.message)")
+        }
+    }
+}
+
+/// Where the database lives: `--db`, else `MIRA_DB`, else
+/// `$XDG_DATA_HOME/mira/mira.db`, else `~/.local/share/mira/mira.db`.
+package enum StoreLocation {
+    package static func resolve(explicit: String?, environment: Environment = .process) -> String? {
+        if let explicit, !explicit.isEmpty { return explicit }
+        if let path = environment["MIRA_DB"] { return path }
+        return MiraFolders.data(environment: environment).map { $0 + "/mira.db" }
+    }
+}

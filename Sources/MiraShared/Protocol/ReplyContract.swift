@@ -1,0 +1,91 @@
+/// The reply contract: what a chat request asks the model to return and how
+/// a request says so. Mira builds it (MiraPrompt), the client enforces it
+/// (MiraLLM), the store and the evaluator check replies against it; this is
+/// the one place its names and rules live.
+/// How the reply's shape is enforced on the server.
+package enum StructuredMode: String, Sendable, CaseIterable {
+    /// A forced call of the `format_response` function (OpenAI's strongest guarantee).
+    case tools
+    /// `response_format` json_schema, for servers that ignore forced tools.
+    case jsonSchema = "json-schema"
+}
+
+package enum ReplyContract {
+    /// The function the model is made to call (also the json_schema's name).
+    package static let functionName = "format_response"
+
+    /// The overlays every build knows, in order: the personas a reply may
+    /// name when its request carries no enum.
+    package static let builtinPersonas = ["default", "forbidden", "hallow", "haven"]
+
+    /// The strict schema of `{output, persona, mood}`.
+    package static func replySchema(personas: [String], maxOutput: Int? = nil) -> JSON {
+        var output: JSONObject = ["type": "string", "description": "What Mira says to the user, in her own voice."]
+        var mood: JSONObject = ["type": "string", "description": "Mira's emotional tone in a word or two."]
+        if let maxOutput {
+            output["maxLength"] = .int(maxOutput)
+            mood["maxLength"] = 40
+        }
+        return [
+            "type": "object",
+            "properties": [
+                "output": .object(output),
+                "persona": ["type": "string", "enum": .array(personas.map { .string($0) }),
+                            "description": "The overlay that shaped this reply."],
+                "mood": .object(mood),
+            ],
+            "required": ["output", "persona", "mood"],
+            "additionalProperties": false,
+        ]
+    }
+
+    package static func applyTools(to body: inout JSONObject, schema: JSON) {
+        body["tools"] = [[
+            "type": "function",
+            "function": [
+                "name": .string(functionName),
+                "description": "Deliver Mira's reply with the overlay and mood that shaped it.",
+                "parameters": schema,
+                "strict": true,
+            ],
+        ]]
+        body["tool_choice"] = ["type": "function", "function": ["name": .string(functionName)]]
+        body["parallel_tool_calls"] = false
+    }
+
+    package static func applyJSONSchema(to body: inout JSONObject, schema: JSON) {
+        body["response_format"] = [
+            "type": "json_schema",
+            "json_schema": ["name": .string(functionName), "strict": true, "schema": schema],
+        ]
+    }
+
+    /// Which mode a request asks for.
+    package static func mode(of request: JSONObject) -> StructuredMode? {
+        if request["tools"] != nil { return .tools }
+        if request["response_format"]?["json_schema"] != nil { return .jsonSchema }
+        return nil
+    }
+
+    /// The reply schema of a request's format_response tool.
+    package static func toolSchema(in request: JSONObject) -> JSON? {
+        request["tools"]?.arrayValue?
+            .first(where: { $0["function"]?["name"]?.stringValue == functionName })?["function"]?["parameters"]
+    }
+
+    /// The personas a reply to this request may name: the request's enum, or
+    /// the built-in overlays when it has none (a request Mira did not build).
+    /// The one answer for the client, the store and the evaluator.
+    package static func allowedPersonas(in request: JSONObject?) -> [String] {
+        personaEnum(in: request) ?? builtinPersonas
+    }
+
+    /// The persona enum a request allowed, from its tool or its response_format.
+    package static func personaEnum(in request: JSONObject?) -> [String]? {
+        guard let request else { return nil }
+        let schema = request["tools"] != nil ? toolSchema(in: request) : request["response_format"]?["json_schema"]?["schema"]
+        guard let values = schema?["properties"]?["persona"]?["enum"]?.arrayValue else { return nil }
+        let names = values.compactMap(\.stringValue)
+        return names.isEmpty ? nil : names
+    }
+}

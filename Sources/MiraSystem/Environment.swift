@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import MiraShared
+
+/// Environment variables, passed in so the core can be tested with plain values.
+package struct Environment: Sendable {
+    let lookup: @Sendable (String) -> String?
+
+    package init(_ values: [String: String]) {
+        lookup = { values[$0] }
+    }
+
+    init(lookup: @escaping @Sendable (String) -> String?) {
+        self.lookup = lookup
+    }
+
+    /// This process's environment.
+    package static let process = Environment { name in
+        guard let value = getenv(name) else { return nil }
+        return String(cString: value)
+    }
+
+    /// The value, or nil when unset or empty.
+    package subscript(name: String) -> String? {
+        guard let v = lookup(name), !v.isEmpty else { return nil }
+        return v
+    }
+}
+
+/// Mira's folders, by the XDG base-directory rules: a variable counts only
+/// when it holds an absolute path; else the default under `$HOME`. The one
+/// place these paths are worked out.
+package enum MiraFolders {
+    /// `$XDG_DATA_HOME/mira`, else `~/.local/share/mira`: the store and the reply cache.
+    package static func data(environment: Environment = .process) -> String? {
+        folder("XDG_DATA_HOME", default: "/.local/share", environment)
+    }
+
+    /// `$XDG_CONFIG_HOME/mira`, else `~/.config/mira`: persona files.
+    package static func config(environment: Environment = .process) -> String? {
+        folder("XDG_CONFIG_HOME", default: "/.config", environment)
+    }
+
+    static func folder(_ variable: String, default fallback: String, _ environment: Environment) -> String? {
+        if let base = environment[variable], base.hasPrefix("/") { return base + "/mira" }
+        guard let home = environment["HOME"] else { return nil }
+        return home + fallback + "/mira"
+    }
+}

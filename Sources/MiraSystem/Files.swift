@@ -1,0 +1,135 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import MiraShared
+
+/// Why a file could not be used, in words for a person.
+package struct FileProblem: Error, Equatable, Sendable, CustomStringConvertible {
+    package var reason: String
+
+    package init(reason: String) { self.reason = reason }
+    package init(errno code: Int32) { reason = Files.describe(errno: code) }
+
+    package var description: String { reason }
+}
+
+/// The little file I/O the core needs, without Foundation (whose start-up
+/// cost every process of a chat turn would pay).
+package enum Files {
+    /// Names in a folder, without `.` and `..`; empty when it cannot be read.
+    package static func list(directory: String) -> [String] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// The whole file, or nil when it cannot be read or is bigger than `limit`.
+    package static func read(path: String, limit: Int) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return read(fd: fd, limit: limit)
+    }
+
+    /// A file that must be a plain file of our own choosing: a symlink is not
+    /// followed (a link to a key or /etc/shadow would send it to the server),
+    /// a FIFO or device is not waited on, and a file over `limit` bytes is
+    /// refused by its size before a byte is read.
+    package static func readRegularFile(path: String, limit: Int) -> Result<[UInt8], FileProblem> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else {
+            return .failure(errno == ELOOP ? FileProblem(reason: "it is a symbolic link (not followed)") : FileProblem(errno: errno))
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return .failure(FileProblem(errno: errno)) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { return .failure(FileProblem(reason: "it is not a regular file")) }
+        guard Int(info.st_size) <= limit else {
+            return .failure(FileProblem(reason: "it is \(info.st_size) bytes, over the \(limit)-byte limit"))
+        }
+        guard let bytes = read(fd: fd, limit: limit) else {
+            return .failure(FileProblem(reason: "it grew past the \(limit)-byte limit while being read"))
+        }
+        return .success(bytes)
+    }
+
+    /// Everything from a descriptor up to `limit` bytes, or nil beyond it.
+    package static func read(fd: Int32, limit: Int) -> [UInt8]? {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+            if out.count > limit { return nil }
+        }
+    }
+
+    /// A descriptor to read `path` from, or why it cannot be read. A folder
+    /// is refused here: opening one works, and reading it would only fail
+    /// later, where a line reader would take the error for an empty file.
+    package static func openForReading(_ path: String) -> Result<Int32, FileProblem> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(FileProblem(errno: errno)) }
+        var info = stat()
+        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            return .failure(FileProblem(reason: "it is a directory"))
+        }
+        return .success(fd)
+    }
+
+    /// The system's words for an errno value ("No such file or directory").
+    package static func describe(errno code: Int32) -> String {
+        guard let text = strerror(code) else { return "error \(code)" }
+        return String(cString: text)
+    }
+
+    /// Makes a folder and its parents, owner-only where it creates them.
+    package static func makeDirectories(_ path: String) -> Bool {
+        var built = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            built += "/" + part
+            if mkdir(built, 0o700) != 0 && errno != EEXIST { return false }
+        }
+        return true
+    }
+
+    package static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+}
+
+extension Files {
+    /// How many lines are left to read in `fd` when it is a regular file
+    /// (read with pread, so the reader's place does not move); nil otherwise.
+    package static func linesAhead(fd: Int32) -> Int? {
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        var offset = lseek(fd, 0, SEEK_CUR)
+        guard offset >= 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var lines = 0
+        var last: UInt8 = 0x0A
+        while true {
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            for b in buffer[..<n] where b == 0x0A { lines += 1 }
+            last = buffer[n - 1]
+            offset += off_t(n)
+        }
+        return lines + (last == 0x0A ? 0 : 1)
+    }
+}

@@ -1,0 +1,191 @@
+import Testing
+@testable import MiraPrompt
+import MiraShared
+import MiraSystem
+import MiraTestSupport
+
+
+let builtinNames = ["default", "forbidden", "hallow", "haven"]
+
+@Suite struct ChatRequestInToolsMode {
+    @Test func forcesTheFormatResponseFunction() throws {
+        let request = try buildRequest()
+        let function = request["tools"]?.arrayValue?.first?["function"]
+        #expect(request["tools"]?.arrayValue?.count == 1)
+        #expect(request["tools"]?.arrayValue?.first?["type"] == "function")
+        #expect(function?["name"] == "format_response")
+        #expect(function?["strict"] == true)
+        #expect(request["tool_choice"] == ["type": "function", "function": ["name": "format_response"]])
+        #expect(request["parallel_tool_calls"] == false)
+        #expect(request["response_format"] == nil)
+    }
+
+    @Test func toolSchemaIsStrictAboutTheThreeFields() throws {
+        let schema = try buildRequest()["tools"]?.arrayValue?.first?["function"]?["parameters"]
+        #expect(schema?["required"] == ["output", "persona", "mood"])
+        #expect(schema?["additionalProperties"] == false)
+        #expect(schema?["properties"]?.objectValue?.keys == ["output", "persona", "mood"])
+    }
+
+    @Test func personaEnumIsTheFourBuiltInsInOrder() throws {
+        #expect(ReplyContract.personaEnum(in: try buildRequest()) == builtinNames)
+    }
+
+    @Test func messagesAreSystemThenHistoryRoleAndContentThenUser() throws {
+        let history = [
+            Message(role: .user, content: "hi", time: "2026-01-01T00:00:00.000Z"),
+            Message(role: .assistant, content: "hey", persona: "haven", mood: "soft", time: "2026-01-01T00:00:01.000Z"),
+        ]
+        let messages = try #require(try buildRequest(history: history, input: "again")["messages"]?.arrayValue)
+        #expect(messages.count == 4)
+        #expect(messages[0]["role"] == "system")
+        #expect(messages[1] == ["role": "user", "content": "hi"])
+        #expect(messages[2] == ["role": "assistant", "content": "hey"])
+        #expect(messages[3] == ["role": "user", "content": "again"])
+    }
+
+    @Test func modelComesFromTheSettings() throws {
+        #expect(try buildRequest()["model"] == "gpt-test")
+    }
+
+    // OpenAI refuses a request holding both names (invalid_parameter_combination).
+    @Test func maxTokensIsSetUnderOneNameOnly() throws {
+        let request = try buildRequest(settings: PromptSettings(model: "m", temperature: 0.7, maxTokens: 300))
+        #expect(request["temperature"] == .number("0.7"))
+        #expect(request["max_completion_tokens"] == 300)
+        #expect(request["max_tokens"] == nil)
+    }
+
+    @Test func temperatureAndMaxTokensAreLeftOutWhenNotGiven() throws {
+        let request = try buildRequest()
+        #expect(request["temperature"] == nil)
+        #expect(request["max_tokens"] == nil)
+        #expect(request["max_completion_tokens"] == nil)
+    }
+
+    @Test func systemPromptStatesTheToolContract() throws {
+        let system = try #require(systemPrompt(try buildRequest()))
+        #expect(system.contains("Answer only by calling format_response"))
+        #expect(system.contains("one of: default, forbidden, hallow, haven"))
+    }
+}
+
+@Suite struct ChatRequestInJSONSchemaMode {
+    let settings = PromptSettings(model: "m", structured: .jsonSchema)
+
+    @Test func asksForAJSONSchemaResponseFormatAndNoTools() throws {
+        let request = try buildRequest(settings: settings)
+        #expect(request["response_format"]?["type"] == "json_schema")
+        #expect(request["response_format"]?["json_schema"]?["strict"] == true)
+        #expect(request["response_format"]?["json_schema"]?["schema"]?["properties"]?["persona"]?["enum"]
+            == .array(builtinNames.map { .string($0) }))
+        #expect(request["tools"] == nil)
+        #expect(request["tool_choice"] == nil)
+        #expect(request["parallel_tool_calls"] == nil)
+    }
+
+    @Test func personaEnumIsReadFromTheResponseFormat() throws {
+        #expect(ReplyContract.personaEnum(in: try buildRequest(settings: settings)) == builtinNames)
+    }
+
+    @Test func systemPromptStatesTheJSONContract() throws {
+        let system = try #require(systemPrompt(try buildRequest(settings: settings)))
+        #expect(system.contains("Answer only with one JSON object"))
+        #expect(!system.contains("Answer only by calling"))
+    }
+
+    @Test func modeIsReadBackFromTheRequest() throws {
+        #expect(ReplyContract.mode(of: try buildRequest(settings: settings)) == .jsonSchema)
+        #expect(ReplyContract.mode(of: try buildRequest()) == .tools)
+        #expect(ReplyContract.mode(of: JSONObject()) == nil)
+    }
+}
+
+@Suite struct ChatRequestWithAForcedPersona {
+    @Test func enumHoldsOnlyTheForcedPersona() throws {
+        #expect(ReplyContract.personaEnum(in: try buildRequest(forcedPersona: "haven")) == ["haven"])
+    }
+
+    @Test func systemPromptCarriesOnlyThatOverlay() throws {
+        let system = try #require(systemPrompt(try buildRequest(forcedPersona: "haven")))
+        #expect(system.contains("## Overlay for this turn: haven"))
+        #expect(system.contains(BuiltinPersonas.haven.text))
+        for other in [BuiltinPersonas.defaultVoice, BuiltinPersonas.forbidden, BuiltinPersonas.hallow] {
+            #expect(!system.contains(other.text))
+        }
+        #expect(system.contains("one of: haven\n"))
+    }
+
+    @Test func unknownPersonaIsAnInvalidPersona() {
+        #expect {
+            try buildRequest(forcedPersona: "nobody")
+        } throws: { ($0 as? StageError)?.code == .invalidPersona }
+    }
+
+    @Test func malformedPersonaIsAnInvalidPersona() {
+        #expect {
+            try buildRequest(forcedPersona: "../x")
+        } throws: { ($0 as? StageError)?.code == .invalidPersona }
+    }
+}
+
+@Suite struct SystemPromptContinuity {
+    @Test func namesTheLastAssistantMessagesPersonaAndMood() throws {
+        let history = [
+            Message(role: .assistant, content: "old", persona: "hallow", mood: "raw"),
+            Message(role: .user, content: "hi"),
+            Message(role: .assistant, content: "hey", persona: "forbidden", mood: "playful"),
+            Message(role: .user, content: "and?"),
+        ]
+        let system = try #require(systemPrompt(try buildRequest(history: history)))
+        #expect(system.contains("## Where you left off\nYour last reply used the forbidden overlay with a mood of \"playful\"."))
+        #expect(!system.contains("hallow overlay"))
+    }
+
+    @Test func saysItIsTheStartOfTheConversationWithoutHistory() throws {
+        let system = try #require(systemPrompt(try buildRequest()))
+        #expect(system.contains("## Where you left off\nThis is the start of the conversation."))
+    }
+
+    @Test func coreVoiceComesFirst() throws {
+        let system = try #require(systemPrompt(try buildRequest()))
+        #expect(system.hasPrefix(BuiltinPersonas.core))
+    }
+}
+
+@Suite struct SwitchingToJSONSchema {
+    @Test func removesTheToolFields() throws {
+        let switched = try #require(ChatRequest.switchingToJSONSchema(try buildRequest()))
+        #expect(switched["tools"] == nil)
+        #expect(switched["tool_choice"] == nil)
+        #expect(switched["parallel_tool_calls"] == nil)
+    }
+
+    @Test func addsAResponseFormatWithTheSameEnum() throws {
+        let switched = try #require(ChatRequest.switchingToJSONSchema(try buildRequest(forcedPersona: "hallow")))
+        #expect(ReplyContract.mode(of: switched) == .jsonSchema)
+        #expect(ReplyContract.personaEnum(in: switched) == ["hallow"])
+    }
+
+    @Test func rewritesTheSystemPromptsContract() throws {
+        let original = try buildRequest()
+        let switched = try #require(ChatRequest.switchingToJSONSchema(original))
+        let system = try #require(systemPrompt(switched))
+        #expect(system.contains("Answer only with one JSON object"))
+        #expect(!system.contains("Answer only by calling"))
+        #expect(system == systemPrompt(try buildRequest(settings: PromptSettings(model: "gpt-test", structured: .jsonSchema))))
+    }
+
+    @Test func keepsTheOtherMessagesAndFields() throws {
+        let original = try buildRequest(history: [Message(role: .user, content: "a")], input: "b")
+        let switched = try #require(ChatRequest.switchingToJSONSchema(original))
+        #expect(switched["model"] == original["model"])
+        #expect(switched["messages"]?.arrayValue?.dropFirst() == original["messages"]?.arrayValue?.dropFirst())
+    }
+
+    @Test func aRequestAlreadyInJSONSchemaModeIsNotSwitched() throws {
+        let request = try buildRequest(settings: PromptSettings(model: "m", structured: .jsonSchema))
+        #expect(ChatRequest.switchingToJSONSchema(request) == nil)
+    }
+}
+
