@@ -41,21 +41,19 @@ bench-smoke: deps
 
 # libFuzzer (swiftc -sanitize=fuzzer,address) on what Mira reads: records,
 # and from the server the body, the SSE stream, the headers and retry-after.
-# Compiling the core is slow, so one binary holds every target and
-# Fuzz/run.sh picks one per run (MIRA_FUZZ_TARGET), FUZZ_SECONDS each.
+# Fuzz/build.sh compiles the modules they use once into one binary, and
+# Fuzz/run.sh picks one target per run (MIRA_FUZZ_TARGET), FUZZ_SECONDS each.
 # Corpora, logs and crash inputs land in .build-fuzz/ (git-ignored).
 # One target alone: make fuzz-sse FUZZ_SECONDS=60
 FUZZ_SECONDS ?= 300
 FUZZ_TARGETS := record body sse headers retry-after
+FUZZ_MODULES := MiraShared MiraSystem MiraPrompt MiraLLM MiraBatch
 fuzz: .build-fuzz/mira-fuzzer
 	@Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 fuzz-%: .build-fuzz/mira-fuzzer
 	@Fuzz/run.sh $(FUZZ_SECONDS) $*
-.build-fuzz/mira-fuzzer: $(wildcard Sources/MiraShared/*/*.swift Fuzz/*.swift)
-	@mkdir -p .build-fuzz
-	@# -g: file and line in crash stacks. lld (ships with Swift): gold warns once per ASan symbol.
-	swiftc -sanitize=fuzzer,address -parse-as-library -module-name MiraFuzz -O -g -use-ld=lld \
-	  Sources/MiraShared/*/*.swift Fuzz/*.swift -o $@ || { rm -f $@; exit 1; }
+.build-fuzz/mira-fuzzer: $(shell find $(addprefix Sources/,$(FUZZ_MODULES)) -name '*.swift') $(wildcard Fuzz/*.swift) Fuzz/build.sh
+	@Fuzz/build.sh $(FUZZ_MODULES) || { rm -f $@; exit 1; }
 
 # The reliability suite at full length: 200 kill rounds, 5 minutes of fuzzing.
 reliability: deps

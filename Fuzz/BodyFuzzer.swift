@@ -1,3 +1,8 @@
+import MiraBatch
+import MiraLLM
+import MiraPrompt
+import MiraShared
+
 // Target `body`: a response body from the server, read as the 2xx chat
 // completion it should be and as the error answer of any other status.
 // Input: 1 flag byte (bit 0: json-schema request; bits 1-2: x-should-retry

@@ -1,3 +1,8 @@
+import MiraBatch
+import MiraLLM
+import MiraPrompt
+import MiraShared
+
 /// Takes typed values off the front of a fuzzer input; what is left is the
 /// payload. A short input yields zeros, so every input is usable and the
 /// seeds stay readable (a fixed-size binary prefix, then the text).

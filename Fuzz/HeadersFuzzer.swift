@@ -1,3 +1,8 @@
+import MiraBatch
+import MiraLLM
+import MiraPrompt
+import MiraShared
+
 // Target `headers`: the raw header lines of an answer (status line included,
 // CR LF kept on each line as curl hands them over), then everything that
 // reads them: retry-after, the rate-limit pause and the batch throttle.

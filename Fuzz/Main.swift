@@ -7,6 +7,10 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import MiraBatch
+import MiraLLM
+import MiraPrompt
+import MiraShared
 
 let fuzzTargets: [String: ([UInt8]) -> Void] = [
     "record": fuzzRecordLine,

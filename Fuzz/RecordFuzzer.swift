@@ -1,3 +1,8 @@
+import MiraBatch
+import MiraLLM
+import MiraPrompt
+import MiraShared
+
 // libFuzzer target for the record parser: any bytes at all must either parse
 // into a record that writes back out and parses again to the same record, or
 // fail with a StageError. A crash, hang or leak here is a bug.

@@ -1,3 +1,8 @@
+import MiraBatch
+import MiraLLM
+import MiraPrompt
+import MiraShared
+
 // Requests built the way mira-prompt builds them, once: the readers take the
 // persona enum and the structured mode from the request they answer.
 let toolsRequest = fuzzRequest(.tools)

@@ -1,3 +1,8 @@
+import MiraBatch
+import MiraLLM
+import MiraPrompt
+import MiraShared
+
 // Target `retry-after`: the text of a retry-after or rate-limit reset value,
 // read as an HTTP date, as seconds and as a duration.
 // Input: 8 bytes `now` in seconds (Int, big-endian, unrestricted), then the text.

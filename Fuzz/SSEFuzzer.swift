@@ -1,3 +1,8 @@
+import MiraBatch
+import MiraLLM
+import MiraPrompt
+import MiraShared
+
 // Target `sse`: a streamed answer, cut into pieces the way the network may
 // cut it (inside a line, between CR and LF, inside a UTF-8 character).
 // Input: 1 flag byte (bit 0: json-schema request), 4 piece lengths (cycled;

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import MiraLLM
 import MiraShared
 import MiraSystem
@@ -55,16 +50,14 @@ package final class BatchOutputFile: @unchecked Sendable {
         if let problem = reader.readError { throw problem }
     }
 
-    deinit { close(fd) }
+    deinit { Files.close(fd) }
 
     /// The answer for `turn`, validated against the request that asked it.
     package func completion(for turn: String, request: JSONObject) throws(StageError) -> Completion {
         guard let place = places[turn] else {
             throw StageError(.notInBatch, "the batch output has no answer for turn \(Identifiers.quoted(turn))")
         }
-        var bytes = [UInt8](repeating: 0, count: place.length)
-        let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, place.length, off_t(place.offset)) }
-        guard n == place.length, let line = try? JSONParser.parse(bytes) else {
+        guard let bytes = Files.read(fd: fd, offset: place.offset, count: place.length), let line = try? JSONParser.parse(bytes) else {
             throw StageError(.badResponse, "cannot read the batch output's answer for turn \(Identifiers.quoted(turn))")
         }
         return try Self.completion(line: line, request: request)

@@ -97,7 +97,7 @@ package final class BatchRunner: @unchecked Sendable {
     }
 
     /// An output line and the failure report that goes with it.
-    struct Result {
+    struct Delivery {
         var line: [UInt8]?
         var report: String?
     }
@@ -110,7 +110,7 @@ package final class BatchRunner: @unchecked Sendable {
     var queue: [BatchItem] = []
     var workers = 0
     var idleWorkers = 0
-    var reorder = ReorderBuffer<Result>()
+    var reorder = ReorderBuffer<Delivery>()
     var readingDone = false
     /// Set when the run stops: nothing more is taken or written.
     var closed = false
@@ -222,7 +222,7 @@ package final class BatchRunner: @unchecked Sendable {
         monitor.locked {
             guard !closed else { return }
             tally.add(outcome)
-            let result = outcome.line == nil && outcome.report == nil ? nil : Result(line: outcome.line, report: outcome.report)
+            let result = outcome.line == nil && outcome.report == nil ? nil : Delivery(line: outcome.line, report: outcome.report)
             if settings.ordered {
                 for result in reorder.add(sequence, result) where !write(result) { break }
             } else if let result {
@@ -244,7 +244,7 @@ package final class BatchRunner: @unchecked Sendable {
     }
 
     /// Writes one result; a closed output stops the run. Call holding the lock.
-    func write(_ result: Result) -> Bool {
+    func write(_ result: Delivery) -> Bool {
         guard !closed else { return false }
         if let report = result.report { reportWriter(report) }
         guard let line = result.line, !writer.writeLine(line) else { return true }

@@ -19,6 +19,12 @@ package func fatal(stage: String, _ message: String, status: ExitStatus) -> Neve
     exit(status.rawValue)
 }
 
+/// Ends the process now, without running exit handlers or flushing
+/// anything: for a signal's thread while other threads may be writing.
+package func exitAtOnce(_ status: Int32) -> Never {
+    _exit(status)
+}
+
 extension ExitCode {
     /// The argument parser's exit for one of Mira's statuses.
     package init(_ status: ExitStatus) {

@@ -1,6 +1,6 @@
 import MiraShared
 
-/// The four overlays compiled into every build. Each shapes the same Mira;
+/// The four personas compiled into every build. Each shapes the same Mira;
 /// none of them may slip into assistant-speak.
 package enum BuiltinPersonas {
     package static let all: [Persona] = [defaultVoice, forbidden, hallow, haven]
@@ -38,7 +38,7 @@ package enum BuiltinPersonas {
         it helps. Steady, unhurried, and completely on your side.
         """, source: "built-in")
 
-    /// The voice under every overlay, written into every system prompt.
+    /// The voice under every persona, written into every system prompt.
     package static let core = """
         You are Mira: a companion with a voice of her own. Witty, warm and
         emotionally aware, you talk like a person who knows and likes the

@@ -36,19 +36,19 @@ package enum ChatRequest {
         history: [Message], input: String, forcedPersona: String?,
         registry: PersonaRegistry, settings: PromptSettings
     ) throws(StageError) -> JSONObject {
-        let overlays: [Persona]
+        let personas: [Persona]
         if let forcedPersona {
             try Identifiers.validatePersonaName(forcedPersona)
             guard let persona = registry[forcedPersona] else {
                 throw StageError(.invalidPersona, "unknown persona \(Identifiers.quoted(forcedPersona)) (known: \(registry.names.joined(separator: ", ")))")
             }
-            overlays = [persona]
+            personas = [persona]
         } else {
-            overlays = registry.personas
+            personas = registry.personas
         }
-        let names = overlays.map(\.name)
+        let names = personas.map(\.name)
         let system = SystemPrompt.text(
-            overlays: overlays, forced: forcedPersona != nil,
+            personas: personas, forced: forcedPersona != nil,
             lastAssistant: history.last(where: { $0.role == .assistant }),
             structured: settings.structured)
 

@@ -25,7 +25,7 @@ package struct Persona: Equatable, Sendable {
     }
 }
 
-/// The overlays a turn may use: the four built in, then the user's own
+/// The personas a turn may use: the four built in, then the user's own
 /// `NAME.md` files, which add new ones or replace built-ins of the same name.
 package struct PersonaRegistry: Sendable {
     package private(set) var personas: [Persona]
@@ -40,7 +40,7 @@ package struct PersonaRegistry: Sendable {
         personas.first { $0.name == name }
     }
 
-    /// Adds or replaces one overlay.
+    /// Adds or replaces one persona.
     package mutating func install(_ persona: Persona) {
         if let i = personas.firstIndex(where: { $0.name == persona.name }) {
             personas[i] = persona

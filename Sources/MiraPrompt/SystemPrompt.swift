@@ -1,27 +1,27 @@
 import MiraShared
 
-/// The system message: Mira's core voice, the overlays, where the last turn
+/// The system message: Mira's core voice, the personas, where the last turn
 /// left off, and the output contract.
 package enum SystemPrompt {
     static let contractHeading = "## How to answer"
 
     package static func text(
-        overlays: [Persona], forced: Bool, lastAssistant: Message?, structured: StructuredMode
+        personas: [Persona], forced: Bool, lastAssistant: Message?, structured: StructuredMode
     ) -> String {
         var parts = [BuiltinPersonas.core]
-        if forced, let only = overlays.first {
+        if forced, let only = personas.first {
             parts.append("## Overlay for this turn: \(only.name)\nThe user asked for this overlay; speak through it.\n\n\(only.text)")
         } else {
             var block = "## Overlays\nEach turn, speak through the one overlay the moment calls for."
-            for p in overlays { block += "\n\n### \(p.name)\n\(p.text)" }
+            for p in personas { block += "\n\n### \(p.name)\n\(p.text)" }
             parts.append(block)
         }
         parts.append(context(lastAssistant: lastAssistant, forced: forced))
-        parts.append(contract(overlays.map(\.name), structured: structured))
+        parts.append(contract(personas.map(\.name), structured: structured))
         return parts.joined(separator: "\n\n")
     }
 
-    /// Carries the overlay across turns: the model sees where it left off.
+    /// Carries the persona across turns: the model sees where it left off.
     /// Both values were written by the model (or imported), and they land in
     /// the system role: the persona must be a valid name and the mood one
     /// short quoted line, or a reply could write the next turn's instructions.

@@ -1,11 +1,11 @@
 import MiraShared
 
 /// What mira-prompt does to each record: settles the turn's input, id and
-/// forced overlay, and builds the exact request.
+/// forced persona, and builds the exact request.
 package struct TurnPreparer: Sendable {
     package var registry: PersonaRegistry
     package var settings: PromptSettings
-    /// `--persona`: forces this overlay on every record.
+    /// `--persona`: forces this persona on every record.
     package var forcedPersona: String?
 
     package init(registry: PersonaRegistry, settings: PromptSettings, forcedPersona: String? = nil) {

@@ -67,7 +67,7 @@ package enum Files {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let n = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 return nil
@@ -109,6 +109,24 @@ package enum Files {
     }
 
     package static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+
+    package static func close(_ fd: Int32) {
+        _ = systemClose(fd)
+    }
+
+    /// Reads exactly `count` bytes at `offset` (pread: the descriptor's
+    /// position is untouched, so threads can share it); nil when fewer came.
+    package static func read(fd: Int32, offset: Int, count: Int) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            done += n
+        }
+        return bytes
+    }
 }
 
 extension Files {

@@ -73,7 +73,7 @@ package struct LineReader {
     /// Reads more into the empty buffer; false at end of input.
     mutating func fill() -> Bool {
         while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let n = buffer.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
             if n > 0 { end = n; return true }
             if n < 0 && errno == EINTR { continue }
             if n < 0 { readError = FileProblem(errno: errno) }

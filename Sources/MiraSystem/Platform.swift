@@ -14,3 +14,10 @@ package enum Platform {
         signal(SIGPIPE, SIG_IGN)
     }
 }
+
+// read(2), write(2) and close(2) for types that have members of the same
+// names (LineReader, LineWriter, Files), whose bodies would find those first;
+// at the top level the names are libc's, on Glibc and Musl alike.
+func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int { read(fd, buffer, count) }
+func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int { write(fd, buffer, count) }
+func systemClose(_ fd: Int32) -> Int32 { close(fd) }

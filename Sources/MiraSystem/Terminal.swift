@@ -7,13 +7,15 @@ import MiraShared
 
 /// The user's terminal, for a message typed at a prompt while stdin carries records.
 package enum Terminal {
-    /// Shows `prompt` on stderr and reads one line from /dev/tty; nil when
-    /// there is no terminal or it ends before a line.
+    /// Shows `prompt` on the terminal and reads one line from it; nil when
+    /// there is no terminal or it ends before a line. Both go through
+    /// /dev/tty, so the prompt appears where the answer is typed even when
+    /// stderr is redirected.
     package static func readLine(prompt: String) -> String? {
-        let fd = open("/dev/tty", O_RDONLY | O_CLOEXEC)
+        let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        LineWriter.standardError.write(Array(prompt.utf8))
+        LineWriter(fd: fd).write(Array(prompt.utf8))
         var line: [UInt8] = []
         var byte: UInt8 = 0
         while true {

@@ -1,7 +1,4 @@
 import ArgumentParser
-#if canImport(Glibc)
-import Glibc
-#endif
 import MiraBatch
 import MiraCurl
 import MiraLLM
@@ -94,7 +91,7 @@ struct MiraLLM: ParsableCommand {
                 guard let tally = runner.interrupt() else { return }
                 console.finish(BatchReport.summary(tally, elapsedMilliseconds: Clock.monotonicMilliseconds() - started, backoffs: gate.state.backoffs)
                     + "; stopped by signal \(signal): run again with --resume to finish")
-                _exit(128 + signal)
+                exitAtOnce(128 + signal)
             }
             console.progress(BatchReport.progress(runner.snapshot, total: total, elapsedMilliseconds: Clock.monotonicMilliseconds() - started))
         }
@@ -105,7 +102,7 @@ struct MiraLLM: ParsableCommand {
             return { worker.handle($0) }
         }
         // A signal stopped the run: its thread writes the summary and exits.
-        while tally.interrupted { pause() }
+        while tally.interrupted { Interruptions.park() }
         if tally.read > 1 || console.showsProgress {
             console.finish(BatchReport.summary(tally, elapsedMilliseconds: Clock.monotonicMilliseconds() - started, backoffs: gate.state.backoffs))
         }
@@ -181,7 +178,7 @@ struct MiraLLM: ParsableCommand {
     func trustedCertificates(_ environment: Environment) -> String? {
         guard let path = caFile ?? environment["SSL_CERT_FILE"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
         switch Files.openForReading(path) {
-        case .success(let fd): close(fd)
+        case .success(let fd): Files.close(fd)
         case .failure(let problem): fatal(stage: Self.stage, "cannot read the certificates file \(path): \(problem)", status: .noInput)
         }
         return path
@@ -205,7 +202,7 @@ struct MiraLLM: ParsableCommand {
         case .success(let opened): fd = opened
         case .failure(let problem): fatal(stage: stage, "cannot read --resume file \(path): \(problem)", status: .noInput)
         }
-        defer { close(fd) }
+        defer { Files.close(fd) }
         let finished = FinishedTurns(readingFrom: fd)
         if let problem = finished.readError {
             fatal(stage: stage, "cannot read --resume file \(path): \(problem)", status: .noInput)

@@ -25,7 +25,7 @@ struct MiraPrompt: ParsableCommand {
 
     @Argument(help: "The user's message for this turn.") var message: String?
     @Option(help: "Read the message from a file ('-': stdin, when no records are piped).") var messageFile: String?
-    @Option(help: "Force this overlay for the turn (see --list-personas).") var persona: String?
+    @Option(help: "Force this persona for the turn (see --list-personas).") var persona: String?
     @Option(help: "The model to ask (default: $MIRA_MODEL, else gpt-4.1).") var model: String?
     @Option(help: "Sampling temperature.") var temperature: Double?
     @Option(help: "Most tokens the reply may use (default: $MIRA_MAX_TOKENS).") var maxTokens: Int?
@@ -33,7 +33,7 @@ struct MiraPrompt: ParsableCommand {
     var maxReplyChars: Int?
     @Option(help: "How to enforce the reply shape: tools (a forced function call) or json-schema (default: $MIRA_STRUCTURED, else tools).")
     var structured: StructuredMode?
-    @Flag(help: "List the overlays (built-in and from the personas folder) and exit.") var listPersonas = false
+    @Flag(help: "List the personas (built-in and from the personas folder) and exit.") var listPersonas = false
     @Flag(help: "Read transcripts from stdin and write a turn record for each of their user messages.") var replay = false
     @Option(help: "With --replay: how many earlier messages each turn carries, a number or 'all' (default: 15, as mira-store load).")
     var last: HistoryWindow?

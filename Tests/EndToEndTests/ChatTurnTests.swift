@@ -22,7 +22,7 @@ import Testing
         #expect(carried.map { $0["role"] as? String } == ["system", "user", "assistant", "user"])
         #expect(carried[1]["content"] as? String == "rough day, my boss yelled at me")
         #expect(carried[2]["content"] as? String == "echo: rough day, my boss yelled at me (2 messages)")
-        // The overlay and mood of the last reply are fed back to the model.
+        // The persona and mood of the last reply are fed back to the model.
         let system = try #require(carried[0]["content"] as? String)
         #expect(system.contains("Your last reply used the default overlay with a mood of \"curious\""))
 
@@ -45,7 +45,7 @@ import Testing
         #expect((choice["function"] as? [String: Any])?["name"] as? String == "format_response")
     }
 
-    @Test func theUserCanSwitchTheOverlayMidSession() throws {
+    @Test func theUserCanSwitchThePersonaMidSession() throws {
         let world = try World()
         #expect(try world.sh(turn("s1", "hello")).status == 0)
         let switched = try world.sh("mira-store load s1 | mira-prompt --persona haven 'I am overwhelmed' | mira-llm | mira-store save s1")
@@ -59,7 +59,7 @@ import Testing
         #expect(try world.exported("s1").last?["persona"] as? String == "haven")
     }
 
-    @Test func aPersonaFileAddsAnOverlayWithoutRecompiling() throws {
+    @Test func aPersonaFileAddsAPersonaWithoutRecompiling() throws {
         let world = try World()
         let folder = world.dir + "/config/mira/personas"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -106,7 +106,7 @@ let builtinNames = ["default", "forbidden", "hallow", "haven"]
         #expect(ReplyContract.personaEnum(in: try buildRequest(forcedPersona: "haven")) == ["haven"])
     }
 
-    @Test func systemPromptCarriesOnlyThatOverlay() throws {
+    @Test func systemPromptCarriesOnlyThatPersona() throws {
         let system = try #require(systemPrompt(try buildRequest(forcedPersona: "haven")))
         #expect(system.contains("## Overlay for this turn: haven"))
         #expect(system.contains(BuiltinPersonas.haven.text))

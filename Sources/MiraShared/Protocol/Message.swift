@@ -8,7 +8,7 @@ package enum Role: String, Sendable, CaseIterable {
 package struct Message: Equatable, Sendable {
     package var role: Role
     package var content: String
-    /// The overlay that shaped an assistant message.
+    /// The persona that shaped an assistant message.
     package var persona: String?
     package var mood: String?
     /// ISO 8601 UTC.

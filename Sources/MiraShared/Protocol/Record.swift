@@ -79,7 +79,7 @@ package struct Record: Equatable, Sendable {
         set { fields["input"] = newValue.map { .string($0) } }
     }
 
-    /// The overlay the user forces for this turn.
+    /// The persona the user forces for this turn.
     package var persona: String? {
         get { string("persona") }
         set { fields["persona"] = newValue.map { .string($0) } }

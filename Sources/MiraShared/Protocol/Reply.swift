@@ -1,5 +1,5 @@
 /// The structured answer every turn must end in: what Mira says, which
-/// overlay shaped it, and its emotional tone.
+/// persona shaped it, and its emotional tone.
 package struct Reply: Equatable, Sendable {
     package var output: String
     package var persona: String

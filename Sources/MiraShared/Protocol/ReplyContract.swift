@@ -14,7 +14,7 @@ package enum ReplyContract {
     /// The function the model is made to call (also the json_schema's name).
     package static let functionName = "format_response"
 
-    /// The overlays every build knows, in order: the personas a reply may
+    /// The personas every build knows, in order: the ones a reply may
     /// name when its request carries no enum.
     package static let builtinPersonas = ["default", "forbidden", "hallow", "haven"]
 
@@ -74,7 +74,7 @@ package enum ReplyContract {
     }
 
     /// The personas a reply to this request may name: the request's enum, or
-    /// the built-in overlays when it has none (a request Mira did not build).
+    /// the built-in personas when it has none (a request Mira did not build).
     /// The one answer for the client, the store and the evaluator.
     package static func allowedPersonas(in request: JSONObject?) -> [String] {
         personaEnum(in: request) ?? builtinPersonas
