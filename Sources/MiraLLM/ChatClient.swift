@@ -156,7 +156,7 @@ package struct ChatClient {
     }
 
     /// An SSE error event's text as JSON; text that is not JSON becomes its message.
-    static func errorObject(_ text: String) -> JSON {
+    package static func errorObject(_ text: String) -> JSON {
         (try? JSONParser.parse(text)).flatMap { $0.objectValue != nil ? $0 : nil } ?? ["message": .string(text)]
     }
 

@@ -276,6 +276,24 @@ final class MemoryCache: ReplyCache, @unchecked Sendable {
         TurnCaller(stage: "mira-llm", source: source, finished: finished, cache: cache, cacheScope: "http://x/v1/chat/completions", report: { _, _ in })
     }
 
+    @Test func aLineOverTheLimitNamesTheReadersLimitNotTheDefault() throws {
+        // Read through a runner with a 64-byte limit, as -j workers get it.
+        let readEnd = pipeHolding(Array((String(repeating: "x", count: 100) + "\n").utf8))
+        defer { close(readEnd) }
+        let output = OutputPipe()
+        var reports: [String] = []
+        var reader = LineReader(fd: readEnd, maxLine: 64)
+        let runner = BatchRunner(settings: .init(jobs: 1), writer: output.writer, reportWriter: { reports.append($0) })
+        let worker = caller(.emitBatch)
+        let tally = runner.run(reader: &reader) { _ in
+            var mine = worker
+            return { mine.handle($0) }
+        }
+        _ = output.collect()
+        #expect(tally.failed == 1)
+        #expect(reports == ["line 1: line of 100 bytes is over the 64-byte limit"])
+    }
+
     @Test func anIdenticalRequestIsAnsweredFromTheCacheAndErrorsAreNotKept() throws {
         let transport = ScriptedTransport([
             .http(status: 500, chunks: []),
