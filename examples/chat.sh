@@ -2,7 +2,7 @@
 # Chat with Mira in your terminal. Every turn is the real pipeline:
 #   mira-store load | mira-prompt | mira-llm --stream | mira-store save
 # Usage: examples/chat.sh [SESSION]     (a new session when none is given)
-# Inside: /persona NAME switches the overlay, /persona alone lets Mira choose,
+# Inside: /persona NAME switches the persona, /persona alone lets Mira choose,
 # /quit or Ctrl-D leaves. Needs the mira-* tools on PATH and jq.
 set -uo pipefail
 
@@ -14,11 +14,11 @@ while IFS= read -r -e -p "you> " line; do
   case "$line" in
     "") continue ;;
     /quit) break ;;
-    /persona) persona=""; echo "mira: Mira picks the overlay again" >&2; continue ;;
-    /persona\ *) persona=${line#/persona }; echo "mira: overlay $persona" >&2; continue ;;
+    /persona) persona=""; echo "mira: Mira picks the persona again" >&2; continue ;;
+    /persona\ *) persona=${line#/persona }; echo "mira: persona $persona" >&2; continue ;;
   esac
   # The reply streams onto the terminal (stderr); the saved record gives
-  # the overlay and mood, shown dimmed underneath.
+  # the persona and mood, shown dimmed underneath.
   mira-store load "$session" \
     | mira-prompt ${persona:+--persona "$persona"} -- "$line" \
     | mira-llm --stream \

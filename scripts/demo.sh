@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Meet Mira offline: a real local model, a scripted three-turn conversation
-# through the real pipeline, each turn printed with its overlay and mood.
+# through the real pipeline, each turn printed with its persona and mood.
 #
 #   scripts/demo.sh        (or: make demo)
 #

@@ -6,9 +6,9 @@
 
 validate: every line is a JSON object with a unique string `id` and 1 to 4
 user messages; roles are user or assistant, starting with a user message,
-alternating, and ending on one; assistant messages name a known overlay and a
+alternating, and ending on one; assistant messages name a known persona and a
 mood; every user message has an expectation (its own `expect` or the
-transcript's) whose persona is a known overlay (or a list of them) and whose
+transcript's) whose persona is a known persona (or a list of them) and whose
 mood is a non-empty list of words.
 
 compact: after an interrupted or partly failed run, RESULTS may hold a cut last
@@ -21,7 +21,7 @@ import json
 import os
 import sys
 
-OVERLAYS = {"default", "forbidden", "hallow", "haven"}
+PERSONAS = {"default", "forbidden", "hallow", "haven"}
 
 
 def check_expect(expect, where, problems):
@@ -30,8 +30,8 @@ def check_expect(expect, where, problems):
         return
     persona = expect.get("persona")
     names = persona if isinstance(persona, list) else [persona]
-    if not names or not all(isinstance(p, str) and p in OVERLAYS for p in names):
-        problems.append(f"{where}: expect.persona must be one of {sorted(OVERLAYS)} or a list of them")
+    if not names or not all(isinstance(p, str) and p in PERSONAS for p in names):
+        problems.append(f"{where}: expect.persona must be one of {sorted(PERSONAS)} or a list of them")
     mood = expect.get("mood")
     if not (isinstance(mood, list) and mood and all(isinstance(m, str) and m.strip() for m in mood)):
         problems.append(f"{where}: expect.mood must be a non-empty list of words")
@@ -86,8 +86,8 @@ def validate(path):
                     elif "expect" not in t:
                         problems.append(f"{at}: no expect on the message or the transcript")
                 elif role == "assistant":
-                    if m.get("persona") not in OVERLAYS:
-                        problems.append(f"{at}: assistant persona must be one of {sorted(OVERLAYS)}")
+                    if m.get("persona") not in PERSONAS:
+                        problems.append(f"{at}: assistant persona must be one of {sorted(PERSONAS)}")
                     if not isinstance(m.get("mood"), str) or not m["mood"].strip():
                         problems.append(f"{at}: assistant message needs a mood")
             if not 1 <= users <= 4:

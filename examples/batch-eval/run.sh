@@ -6,7 +6,7 @@
 #
 # Every user message in transcripts.jsonl becomes one turn; mira-llm answers
 # them JOBS at a time (default 8) into OUT_DIR/results.jsonl, and mira-eval
-# checks each reply's overlay and mood against the transcript's expectations:
+# checks each reply's persona and mood against the transcript's expectations:
 # report on stdout, OUT_DIR/report.md as Markdown.
 #
 # Interrupted (Ctrl-C, a dropped connection, a rate limit)? Run it again: turns
