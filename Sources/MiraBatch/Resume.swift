@@ -14,14 +14,13 @@ package struct FinishedTurns: Sendable {
     /// error counts as finished. Lines that do not parse (such as a last line
     /// cut by a kill) are ignored: their turns simply run again.
     package init(readingFrom fd: Int32) {
-        var reader = LineReader(fd: fd)
-        while let item = reader.next() {
-            guard case .line(let bytes) = item, let record = try? Record(line: bytes),
-                !record.hasError, let turn = record.turn, record.fields["reply"] != nil
-            else { continue }
+        var lines = RecordLines(LineReader(fd: fd))
+        while let (_, input) = lines.next() {
+            // `.record` only: a failed record's turn was not finished.
+            guard case .record(let record) = input, let turn = record.turn, record.fields["reply"] != nil else { continue }
             turns.insert(turn)
         }
-        readError = reader.readError
+        readError = lines.readError
     }
 
     package func contains(_ record: Record) -> Bool {
