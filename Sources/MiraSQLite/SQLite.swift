@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import MiraShared
 import MiraSystem
 import CSQLite
@@ -12,6 +7,17 @@ package struct SQLiteError: Error, CustomStringConvertible {
     package var code: Int32
     package var message: String
     package var description: String { message }
+}
+
+extension SQLiteError {
+    /// Why a file cannot be opened as a database; nil when it can (or is missing).
+    init?(_ status: FileStatus) {
+        switch status {
+        case .missing, .regularFile: return nil
+        case .notRegular: self.init(code: SQLITE_CANTOPEN, message: "not a regular file")
+        case .unreachable(let problem): self.init(code: SQLITE_CANTOPEN, message: "cannot open it: \(problem)")
+        }
+    }
 }
 
 /// Which database a file must be to be opened as Mira's: its
@@ -68,7 +74,7 @@ final class Connection {
         if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
             _ = Files.makeDirectories(String(path[..<slash]))
         }
-        try prepareOwnerOnly(path)
+        if let refusal = SQLiteError(Files.prepareOwnerOnly(path)) { throw refusal }
         let db = try Connection(path: path)
         try db.execute("PRAGMA busy_timeout = 60000")
         try db.retryingWhileBusy { () throws(SQLiteError) in
@@ -103,52 +109,23 @@ final class Connection {
     /// (A file we may not write opens read-only.)
     /// nil when there is no file at all (nothing stored yet).
     static func reading(path: String, identity: DatabaseIdentity) throws(SQLiteError) -> Connection? {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            if errno == ENOENT { return nil }
-            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot open it: \(Files.describe(errno: errno))")
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw SQLiteError(code: SQLITE_CANTOPEN, message: "not a regular file")
-        }
+        let status = Files.status(of: path)
+        if status == .missing { return nil }
+        if let refusal = SQLiteError(status) { throw refusal }
         do {
             // Opened for writing when the file allows it (nothing is written:
             // no CREATE, no WAL switch), because a read-only connection may
             // meet a WAL file being checkpointed away by the last writer and
             // fail "database is locked" without waiting on the busy timeout.
-            let db = try Connection(path: path, readOnly: access(path, W_OK) != 0)
+            let db = try Connection(path: path, readOnly: !Files.isWritable(path))
             try db.execute("PRAGMA busy_timeout = 60000")
             try db.retryingWhileBusy { () throws(SQLiteError) in try db.check(identity) }
             return db
-        } catch let error where error.code & 0xFF == SQLITE_CANTOPEN && isOnReadOnlyMount(path) {
+        } catch let error where error.code & 0xFF == SQLITE_CANTOPEN && Files.isOnReadOnlyMount(path) {
             // A WAL database whose -shm cannot be made beside it.
             let db = try Connection(path: path, readOnly: true, immutable: true)
             try db.check(identity)
             return db
-        }
-    }
-
-    static func isOnReadOnlyMount(_ path: String) -> Bool {
-        var info = statvfs()
-        return statvfs(path, &info) == 0 && info.f_flag & UInt(ST_RDONLY) != 0
-    }
-
-    /// The file, created 0600 before SQLite opens it when absent (SQLite
-    /// gives its -wal and -shm files the database's mode). `open` follows a
-    /// symbolic link, so a link to a database-to-be makes the target 0600
-    /// too; an existing file of ours that others can read is closed up.
-    static func prepareOwnerOnly(_ path: String) throws(SQLiteError) {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0o600)
-        guard fd >= 0 else {
-            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot open it: \(Files.describe(errno: errno))")
-        }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            throw SQLiteError(code: SQLITE_CANTOPEN, message: "not a regular file")
-        }
-        if info.st_mode & 0o077 != 0 && info.st_uid == geteuid() {
-            _ = fchmod(fd, 0o600)
         }
     }
 

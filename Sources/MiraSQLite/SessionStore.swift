@@ -1,11 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import MiraShared
 import MiraSystem
-import CSQLite
 
 /// One message as `mira-store export` writes it and `import` reads it.
 package struct StoredMessage: Equatable, Sendable {
