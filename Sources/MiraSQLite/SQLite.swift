@@ -2,6 +2,21 @@ import MiraShared
 import MiraSystem
 import CSQLite
 
+/// A value bound to a statement's parameter or read from a column.
+enum SQLValue: Equatable, Sendable {
+    case integer(Int64)
+    case real(Double)
+    /// Stored byte-exact, U+0000 and all.
+    case text(String)
+    case blob([UInt8])
+    case null
+
+    /// Text, or NULL for an optional column left empty.
+    init(_ text: String?) { self = text.map(SQLValue.text) ?? .null }
+
+    init(_ number: Int) { self = .integer(Int64(number)) }
+}
+
 /// A failure inside SQLite, with its message.
 package struct SQLiteError: Error, CustomStringConvertible {
     package var code: Int32
@@ -182,43 +197,54 @@ final class Connection {
     }
 }
 
-/// A prepared statement; bind by 1-based index, read columns by 0-based index.
+/// A prepared statement: values bound in parameter order, columns read by
+/// 0-based index.
 final class Statement {
-    let handle: OpaquePointer
-    unowned let connection: Connection
+    private let handle: OpaquePointer
+    private unowned let connection: Connection
 
-    init(_ handle: OpaquePointer, connection: Connection) {
+    fileprivate init(_ handle: OpaquePointer, connection: Connection) {
         self.handle = handle
         self.connection = connection
     }
 
     deinit { sqlite3_finalize(handle) }
 
-    func bind(_ values: [String?]) throws(SQLiteError) {
+    /// Starts the statement over with these parameters.
+    func bind(_ values: [SQLValue]) throws(SQLiteError) {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
         for (k, value) in values.enumerated() {
-            let rc: Int32
-            if let value {
-                // With its byte length: text may hold U+0000, and -1 would
-                // make SQLite stop there and store the rest of nothing.
-                // (A NUL after the bytes keeps the pointer valid for "", which
-                // SQLite would otherwise store as NULL.)
-                let bytes = Array(value.utf8) + [0]
-                rc = bytes.withUnsafeBufferPointer { buffer in
-                    buffer.withMemoryRebound(to: CChar.self) {
-                        sqlite3_bind_text(handle, Int32(k + 1), $0.baseAddress, Int32(buffer.count - 1), mira_sqlite_transient())
-                    }
-                }
-            } else {
-                rc = sqlite3_bind_null(handle, Int32(k + 1))
-            }
-            guard rc == SQLITE_OK else { throw connection.lastError }
+            guard bind(value, at: Int32(k + 1)) == SQLITE_OK else { throw connection.lastError }
         }
     }
 
-    func bind(int value: Int, at index: Int32) throws(SQLiteError) {
-        guard sqlite3_bind_int64(handle, index, Int64(value)) == SQLITE_OK else { throw connection.lastError }
+    private func bind(_ value: SQLValue, at index: Int32) -> Int32 {
+        switch value {
+        case .integer(let n):
+            return sqlite3_bind_int64(handle, index, n)
+        case .real(let x):
+            return sqlite3_bind_double(handle, index, x)
+        case .text(let text):
+            // With its byte length: text may hold U+0000, and -1 would
+            // make SQLite stop there and store the rest of nothing.
+            // (A NUL after the bytes keeps the pointer valid for "", which
+            // SQLite would otherwise store as NULL.)
+            let bytes = Array(text.utf8) + [0]
+            return bytes.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) {
+                    sqlite3_bind_text(handle, index, $0.baseAddress, Int32(buffer.count - 1), mira_sqlite_transient())
+                }
+            }
+        case .blob(let bytes):
+            // An empty array has no pointer, and a null one would bind NULL.
+            if bytes.isEmpty { return sqlite3_bind_zeroblob(handle, index, 0) }
+            return bytes.withUnsafeBytes {
+                sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), mira_sqlite_transient())
+            }
+        case .null:
+            return sqlite3_bind_null(handle, index)
+        }
     }
 
     /// True when a row is ready, false when done.
@@ -231,19 +257,44 @@ final class Statement {
     }
 
     /// Steps to the end, for statements that return no rows.
-    func run(_ values: [String?]) throws(SQLiteError) {
+    func run(_ values: [SQLValue]) throws(SQLiteError) {
         try bind(values)
         while try step() {}
     }
 
-    /// A text column, read to its byte length (not to its first NUL).
-    func text(_ column: Int32) -> String? {
-        guard let p = sqlite3_column_text(handle, column) else { return nil }
-        let count = Int(sqlite3_column_bytes(handle, column))
-        return String(decoding: UnsafeBufferPointer(start: p, count: count), as: UTF8.self)
+    /// A column of the current row, as stored (no conversion).
+    func value(_ column: Int) -> SQLValue {
+        let c = Int32(column)
+        switch sqlite3_column_type(handle, c) {
+        case SQLITE_INTEGER:
+            return .integer(sqlite3_column_int64(handle, c))
+        case SQLITE_FLOAT:
+            return .real(sqlite3_column_double(handle, c))
+        case SQLITE_TEXT:
+            // To its byte length, not to its first NUL.
+            guard let p = sqlite3_column_text(handle, c) else { return .text("") }
+            let count = Int(sqlite3_column_bytes(handle, c))
+            return .text(String(decoding: UnsafeBufferPointer(start: p, count: count), as: UTF8.self))
+        case SQLITE_BLOB:
+            guard let p = sqlite3_column_blob(handle, c) else { return .blob([]) }
+            let count = Int(sqlite3_column_bytes(handle, c))
+            return .blob(Array(UnsafeRawBufferPointer(start: p, count: count)))
+        default:
+            return .null
+        }
     }
 
-    func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
+    /// A text column; nil for NULL (or a value of another type).
+    func text(_ column: Int) -> String? {
+        if case .text(let text) = value(column) { return text }
+        return nil
+    }
+
+    /// An integer column; 0 for NULL (or a value of another type).
+    func int(_ column: Int) -> Int {
+        if case .integer(let n) = value(column) { return Int(n) }
+        return 0
+    }
 
     /// Ends the statement's read, so a kept statement does not pin an old snapshot.
     func reset() { sqlite3_reset(handle) }

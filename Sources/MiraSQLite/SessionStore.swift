@@ -144,8 +144,7 @@ package final class SessionStore {
                 SELECT role, content, persona, mood, time FROM messages
                 WHERE session = ? ORDER BY id DESC LIMIT ?
                 """)
-            try stmt.bind([session])
-            try stmt.bind(int: last, at: 2)
+            try stmt.bind([.text(session), SQLValue(last)])
             var messages: [Message] = []
             while try stmt.step() {
                 messages.append(Self.message(stmt, from: 0))
@@ -156,7 +155,7 @@ package final class SessionStore {
         }
     }
 
-    static func message(_ stmt: Statement, from c: Int32) -> Message {
+    static func message(_ stmt: Statement, from c: Int) -> Message {
         Message(
             role: Role(rawValue: stmt.text(c) ?? "") ?? .user, content: stmt.text(c + 1) ?? "",
             persona: stmt.text(c + 2), mood: stmt.text(c + 3), time: stmt.text(c + 4))
@@ -169,7 +168,7 @@ package final class SessionStore {
         do {
             return try db.writeTransaction { () throws(SQLiteError) -> Bool in
                 let seen = try db.prepare("SELECT 1 FROM messages WHERE session = ? AND turn = ? LIMIT 1")
-                try seen.bind([session, turn])
+                try seen.bind([.text(session), .text(turn)])
                 if try seen.step() { return false }
                 try insert(messages.map { StoredMessage(session: session, turn: turn, message: $0) })
                 return true
@@ -202,19 +201,25 @@ package final class SessionStore {
         for m in messages {
             let time = m.message.time ?? Clock.nowISO8601()
             if m.turn == nil {
-                try stored.bind([m.session, time, m.message.role.rawValue, m.message.content])
-                try stored.bind(int: storedUpTo, at: 5)
+                try stored.bind([.text(m.session), .text(time), .text(m.message.role.rawValue), .text(m.message.content), SQLValue(storedUpTo)])
                 let seen = try stored.step()
                 stored.reset()
                 if seen { continue }
             }
-            try add.run([m.session, m.turn, m.message.role.rawValue, m.message.content, m.message.persona, m.message.mood, time])
+            try add.run(Self.row(m, time: time))
             if db.changes > 0 {
-                try touch.run([m.session, time])
+                try touch.run([.text(m.session), .text(time)])
                 added += 1
             }
         }
         return added
+    }
+
+    /// A message as the seven columns of `messages` (and of an import's
+    /// staging table): session, turn, role, content, persona, mood, time.
+    static func row(_ m: StoredMessage, time: String) -> [SQLValue] {
+        [.text(m.session), SQLValue(m.turn), .text(m.message.role.rawValue), .text(m.message.content),
+         SQLValue(m.message.persona), SQLValue(m.message.mood), .text(time)]
     }
 
     /// What an import did.
@@ -255,8 +260,7 @@ package final class SessionStore {
                     throw SQLiteError(code: 0, message: "stopped at a bad line")
                 }
                 guard let m = message else { break }
-                try stage.run([m.session, m.turn, m.message.role.rawValue, m.message.content, m.message.persona, m.message.mood,
-                               m.message.time ?? Clock.nowISO8601()])
+                try stage.run(Self.row(m, time: m.message.time ?? Clock.nowISO8601()))
                 count.read += 1
             }
             try db.execute("COMMIT")
@@ -289,7 +293,7 @@ package final class SessionStore {
             let stmt = try db.prepare("""
                 SELECT turn, role, content, persona, mood, time FROM messages WHERE session = ? ORDER BY id
                 """)
-            try stmt.bind([session])
+            try stmt.bind([.text(session)])
             while try stmt.step() {
                 let m = StoredMessage(session: session, turn: stmt.text(0), message: Self.message(stmt, from: 1))
                 if !each(m) { return }
@@ -303,7 +307,6 @@ package final class SessionStore {
     package func list() throws(StageError) -> [SessionSummary] {
         do {
             let stmt = try db.prepare("SELECT id, messages, last_activity FROM sessions ORDER BY last_activity DESC, id")
-            try stmt.bind([])
             var out: [SessionSummary] = []
             while try stmt.step() {
                 out.append(SessionSummary(session: stmt.text(0) ?? "", messages: stmt.int(1), lastActivity: stmt.text(2) ?? ""))
@@ -320,9 +323,9 @@ package final class SessionStore {
         do {
             return try db.writeTransaction { () throws(SQLiteError) -> Int in
                 let delete = try db.prepare("DELETE FROM messages WHERE session = ?")
-                try delete.run([session])
+                try delete.run([.text(session)])
                 let removed = db.changes
-                try db.prepare("DELETE FROM sessions WHERE id = ?").run([session])
+                try db.prepare("DELETE FROM sessions WHERE id = ?").run([.text(session)])
                 return removed
             }
         } catch {
