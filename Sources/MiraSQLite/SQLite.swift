@@ -2,6 +2,9 @@ import MiraShared
 import MiraSystem
 import CSQLite
 
+// The only file that speaks SQLite's C API: the stores see values, statements
+// and errors with names.
+
 /// A value bound to a statement's parameter or read from a column.
 enum SQLValue: Equatable, Sendable {
     case integer(Int64)
@@ -17,20 +20,56 @@ enum SQLValue: Equatable, Sendable {
     init(_ number: Int) { self = .integer(Int64(number)) }
 }
 
-/// A failure inside SQLite, with its message.
-package struct SQLiteError: Error, CustomStringConvertible {
-    package var code: Int32
-    package var message: String
-    package var description: String { message }
-}
+/// A failure inside SQLite (or a file the wrapper refused), by kind, with
+/// SQLite's words. It stays in this module: the stores turn it into a StageError.
+struct SQLiteError: Error, CustomStringConvertible {
+    enum Kind: Equatable, Sendable {
+        /// Another connection holds the lock.
+        case busy
+        case locked
+        case constraint
+        case readOnly
+        case cantOpen
+        /// Not a database, or not the one we expected.
+        case notADatabase
+        /// Written by a newer build: more migrations than this one knows.
+        case newerSchema
+        case corrupt
+        case full
+        case other
+    }
 
-extension SQLiteError {
+    var kind: Kind
+    var message: String
+    var description: String { message }
+
+    init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    /// A result code's kind. Extended codes carry their primary one in the low byte.
+    fileprivate init(code: Int32, message: String) {
+        let kind: Kind = switch code & 0xFF {
+        case SQLITE_BUSY: .busy
+        case SQLITE_LOCKED: .locked
+        case SQLITE_CONSTRAINT: .constraint
+        case SQLITE_READONLY: .readOnly
+        case SQLITE_CANTOPEN: .cantOpen
+        case SQLITE_NOTADB: .notADatabase
+        case SQLITE_CORRUPT: .corrupt
+        case SQLITE_FULL: .full
+        default: .other
+        }
+        self.init(kind, message)
+    }
+
     /// Why a file cannot be opened as a database; nil when it can (or is missing).
     init?(_ status: FileStatus) {
         switch status {
         case .missing, .regularFile: return nil
-        case .notRegular: self.init(code: SQLITE_CANTOPEN, message: "not a regular file")
-        case .unreachable(let problem): self.init(code: SQLITE_CANTOPEN, message: "cannot open it: \(problem)")
+        case .notRegular: self.init(.cantOpen, "not a regular file")
+        case .unreachable(let problem): self.init(.cantOpen, "cannot open it: \(problem)")
         }
     }
 }
@@ -45,7 +84,7 @@ struct DatabaseIdentity {
 
 /// A thin handle on one SQLite connection: just what the store needs.
 final class Connection {
-    let handle: OpaquePointer
+    private let handle: OpaquePointer
 
     init(path: String, readOnly: Bool = false, immutable: Bool = false) throws(SQLiteError) {
         var db: OpaquePointer?
@@ -111,7 +150,7 @@ final class Connection {
             do {
                 try body()
                 return
-            } catch let error where error.code & 0xFF == SQLITE_BUSY && waited < 60_000 {
+            } catch let error where error.kind == .busy && waited < 60_000 {
                 Clock.sleep(milliseconds: pause)
                 waited += pause
                 pause = min(pause * 2, 100)
@@ -136,7 +175,7 @@ final class Connection {
             try db.execute("PRAGMA busy_timeout = 60000")
             try db.retryingWhileBusy { () throws(SQLiteError) in try db.check(identity) }
             return db
-        } catch let error where error.code & 0xFF == SQLITE_CANTOPEN && Files.isOnReadOnlyMount(path) {
+        } catch let error where error.kind == .cantOpen && Files.isOnReadOnlyMount(path) {
             // A WAL database whose -shm cannot be made beside it.
             let db = try Connection(path: path, readOnly: true, immutable: true)
             try db.check(identity)
@@ -150,7 +189,7 @@ final class Connection {
     func check(_ identity: DatabaseIdentity) throws(SQLiteError) {
         let id = Int32(truncatingIfNeeded: try intPragma("application_id"))
         if id == identity.applicationID { return }
-        let refusal = SQLiteError(code: SQLITE_NOTADB, message: "not \(identity.what) (another program's database?): refusing to touch it")
+        let refusal = SQLiteError(.notADatabase, "not \(identity.what) (another program's database?): refusing to touch it")
         guard id == 0 else { throw refusal }
         let tables = try prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")
         var names: Set<String> = []
@@ -158,7 +197,7 @@ final class Connection {
         guard names.isEmpty || Set(identity.tables).isSubset(of: names) else { throw refusal }
     }
 
-    var lastError: SQLiteError {
+    fileprivate var lastError: SQLiteError {
         SQLiteError(code: sqlite3_errcode(handle), message: String(cString: sqlite3_errmsg(handle)))
     }
 
@@ -194,6 +233,31 @@ final class Connection {
         let stmt = try prepare("PRAGMA \(name)")
         guard try stmt.step() else { return 0 }
         return stmt.int(0)
+    }
+}
+
+/// Schema versions: `user_version` counts the migrations that have run.
+extension Connection {
+    /// The file's schema version, refused when a newer build has taken it
+    /// past the `known` migrations.
+    func schemaVersion(known: Int) throws(SQLiteError) -> Int {
+        let version = try intPragma("user_version")
+        if version > known {
+            throw SQLiteError(.newerSchema, "schema version \(version) is newer than this build knows (\(known)); upgrade Mira")
+        }
+        return version
+    }
+
+    /// Runs the steps the file has not had yet, all in one write transaction.
+    func migrate(_ steps: [String]) throws(SQLiteError) {
+        if try intPragma("user_version") == steps.count { return }
+        try writeTransaction { () throws(SQLiteError) in
+            // Re-read under the lock: another process may have just migrated.
+            let version = try schemaVersion(known: steps.count)
+            guard version < steps.count else { return }
+            for sql in steps[version...] { try execute(sql) }
+            try execute("PRAGMA user_version = \(steps.count)")
+        }
     }
 }
 

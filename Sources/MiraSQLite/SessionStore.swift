@@ -100,40 +100,20 @@ package final class SessionStore {
                 db = try Connection.shared(path: path, identity: Self.identity)
                 try db.execute("PRAGMA synchronous = FULL")
                 try db.execute("PRAGMA foreign_keys = ON")
-                try db.retryingWhileBusy { () throws(SQLiteError) in try migrate() }
+                try db.retryingWhileBusy { () throws(SQLiteError) in try db.migrate(Self.migrations) }
             case .readOnly:
                 // No file, or one a first writer has only just created (a
                 // chat turn's save opens it while its load reads): nothing stored yet.
                 let file = try Connection.reading(path: path, identity: Self.identity)
-                let version = try file?.intPragma("user_version") ?? 0
-                if let file, version > 0 {
-                    if version > Self.schemaVersion { throw Self.tooNew(version) }
+                if let file, try file.schemaVersion(known: Self.schemaVersion) > 0 {
                     db = file
                 } else {
                     db = try Connection(path: ":memory:")
-                    try migrate()
+                    try db.migrate(Self.migrations)
                 }
             }
         } catch {
             throw StageError(.storeFailed, "database \(path): \(error.message)")
-        }
-    }
-
-    static func tooNew(_ version: Int) -> SQLiteError {
-        SQLiteError(code: 0, message: "schema version \(version) is newer than this build knows (\(schemaVersion)); upgrade Mira")
-    }
-
-    func migrate() throws(SQLiteError) {
-        if try db.intPragma("user_version") == Self.schemaVersion { return }
-        try db.writeTransaction { () throws(SQLiteError) in
-            // Re-read under the lock: another process may have just migrated.
-            let version = try db.intPragma("user_version")
-            guard version < Self.schemaVersion else {
-                if version > Self.schemaVersion { throw Self.tooNew(version) }
-                return
-            }
-            for sql in Self.migrations[version...] { try db.execute(sql) }
-            try db.execute("PRAGMA user_version = \(Self.schemaVersion)")
         }
     }
 
@@ -237,54 +217,74 @@ package final class SessionStore {
     /// thrown as it came.
     package func importMessages(_ next: () throws(StageError) -> StoredMessage?) throws(StageError) -> ImportCount {
         var count = ImportCount()
-        var badLine: StageError?
-        do throws(SQLiteError) {
-            try db.execute("PRAGMA temp_store = FILE")
-            try db.execute("""
-                CREATE TEMP TABLE IF NOT EXISTS staged (session TEXT NOT NULL, turn TEXT, role TEXT NOT NULL,
-                    content TEXT NOT NULL, persona TEXT, mood TEXT, time TEXT NOT NULL)
-                """)
-            try db.execute("DELETE FROM temp.staged")
-            let stage = try db.prepare("INSERT INTO temp.staged VALUES (?, ?, ?, ?, ?, ?, ?)")
-            // Staging touches only the connection's own temp database: the
-            // shared file stays free for every chat turn meanwhile.
-            try db.execute("BEGIN")
-            while true {
-                let message: StoredMessage?
-                do throws(StageError) {
-                    message = try next()
-                } catch {
-                    badLine = error
-                    try? db.execute("ROLLBACK")
-                    try? db.execute("DROP TABLE temp.staged")
-                    throw SQLiteError(code: 0, message: "stopped at a bad line")
-                }
-                guard let m = message else { break }
-                try stage.run(Self.row(m, time: m.message.time ?? Clock.nowISO8601()))
-                count.read += 1
-            }
-            try db.execute("COMMIT")
-            count.added = try db.writeTransaction { () throws(SQLiteError) -> Int in
-                let before = try db.prepare("SELECT coalesce(max(id), 0) FROM messages")
-                let storedUpTo = try before.step() ? before.int(0) : 0
-                let rows = try db.prepare("SELECT session, turn, role, content, persona, mood, time FROM temp.staged ORDER BY rowid")
-                var added = 0
-                var batch: [StoredMessage] = []
-                while try rows.step() {
-                    batch.append(StoredMessage(session: rows.text(0) ?? "", turn: rows.text(1), message: Self.message(rows, from: 2)))
-                    if batch.count == 1000 {
-                        added += try insert(batch, storedUpTo: storedUpTo)
-                        batch.removeAll(keepingCapacity: true)
-                    }
-                }
-                return added + (try insert(batch, storedUpTo: storedUpTo))
-            }
+        let staged: Result<Int, StageError>
+        do {
+            staged = try stage(next)
+        } catch {
+            throw StageError(.storeFailed, "import: \(error.message)")
+        }
+        count.read = try staged.get()
+        do {
+            count.added = try storeStaged()
             try db.execute("DROP TABLE temp.staged")
         } catch {
-            if let badLine { throw badLine }
             throw StageError(.storeFailed, "import: \(error.message)")
         }
         return count
+    }
+
+    /// Reads every message into `temp.staged` and returns how many; a bad
+    /// line is the failure, with nothing staged.
+    func stage(_ next: () throws(StageError) -> StoredMessage?) throws(SQLiteError) -> Result<Int, StageError> {
+        try db.execute("PRAGMA temp_store = FILE")
+        try db.execute("""
+            CREATE TEMP TABLE IF NOT EXISTS staged (session TEXT NOT NULL, turn TEXT, role TEXT NOT NULL,
+                content TEXT NOT NULL, persona TEXT, mood TEXT, time TEXT NOT NULL)
+            """)
+        try db.execute("DELETE FROM temp.staged")
+        let stage = try db.prepare("INSERT INTO temp.staged VALUES (?, ?, ?, ?, ?, ?, ?)")
+        // Staging touches only the connection's own temp database: the
+        // shared file stays free for every chat turn meanwhile.
+        try db.execute("BEGIN")
+        var read = 0
+        do {
+            while true {
+                switch Result(catching: next) {
+                case .failure(let badLine):
+                    try db.execute("ROLLBACK")
+                    try? db.execute("DROP TABLE temp.staged")
+                    return .failure(badLine)
+                case .success(nil):
+                    try db.execute("COMMIT")
+                    return .success(read)
+                case .success(let m?):
+                    try stage.run(Self.row(m, time: m.message.time ?? Clock.nowISO8601()))
+                    read += 1
+                }
+            }
+        } catch {
+            try? db.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Stores the staged messages in one short write transaction; returns how many were new.
+    func storeStaged() throws(SQLiteError) -> Int {
+        try db.writeTransaction { () throws(SQLiteError) -> Int in
+            let before = try db.prepare("SELECT coalesce(max(id), 0) FROM messages")
+            let storedUpTo = try before.step() ? before.int(0) : 0
+            let rows = try db.prepare("SELECT session, turn, role, content, persona, mood, time FROM temp.staged ORDER BY rowid")
+            var added = 0
+            var batch: [StoredMessage] = []
+            while try rows.step() {
+                batch.append(StoredMessage(session: rows.text(0) ?? "", turn: rows.text(1), message: Self.message(rows, from: 2)))
+                if batch.count == 1000 {
+                    added += try insert(batch, storedUpTo: storedUpTo)
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+            return added + (try insert(batch, storedUpTo: storedUpTo))
+        }
     }
 
     /// Every message of a session, oldest first, one at a time.

@@ -51,3 +51,40 @@ import MiraTestSupport
         #expect(SQLValue(7) == .integer(7))
     }
 }
+
+@Suite struct SQLiteErrors {
+    @Test func aBrokenConstraintIsNamedSo() throws {
+        let db = try Connection(path: ":memory:")
+        try db.execute("CREATE TABLE t (v TEXT NOT NULL)")
+        #expect { try db.prepare("INSERT INTO t VALUES (?)").run([.null]) } throws: {
+            ($0 as? SQLiteError)?.kind == .constraint
+        }
+    }
+
+    @Test func anotherProgramsDatabaseIsRefused() throws {
+        let db = try Connection(path: ":memory:")
+        try db.execute("CREATE TABLE notes (x)")
+        let identity = DatabaseIdentity(applicationID: 1, tables: ["answers"], what: "a test database")
+        #expect { try db.check(identity) } throws: { ($0 as? SQLiteError)?.kind == .notADatabase }
+    }
+
+    @Test func aNewerSchemaIsRefusedAndAnOlderOneMigrated() throws {
+        let db = try Connection(path: ":memory:")
+        let steps = ["CREATE TABLE a (x)", "CREATE TABLE b (x)"]
+        try db.migrate(Array(steps.prefix(1)))
+        #expect(try db.schemaVersion(known: 2) == 1)
+        try db.migrate(steps)
+        #expect(try db.schemaVersion(known: 2) == 2)
+        #expect { try db.migrate(Array(steps.prefix(1))) } throws: { ($0 as? SQLiteError)?.kind == .newerSchema }
+    }
+
+    @Test func aFolderIsNoDatabase() throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let identity = DatabaseIdentity(applicationID: 1, tables: [], what: "a test database")
+        #expect { try Connection.reading(path: folder.path, identity: identity) } throws: {
+            ($0 as? SQLiteError)?.kind == .cantOpen && ($0 as? SQLiteError)?.message == "not a regular file"
+        }
+        #expect(try Connection.reading(path: folder.path + "/none.db", identity: identity) == nil)
+    }
+}
