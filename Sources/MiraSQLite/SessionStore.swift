@@ -242,7 +242,7 @@ package final class SessionStore {
                 content TEXT NOT NULL, persona TEXT, mood TEXT, time TEXT NOT NULL)
             """)
         try db.execute("DELETE FROM temp.staged")
-        let stage = try db.prepare("INSERT INTO temp.staged VALUES (?, ?, ?, ?, ?, ?, ?)")
+        let staging = try db.prepare("INSERT INTO temp.staged VALUES (?, ?, ?, ?, ?, ?, ?)")
         // Staging touches only the connection's own temp database: the
         // shared file stays free for every chat turn meanwhile.
         try db.execute("BEGIN")
@@ -251,14 +251,15 @@ package final class SessionStore {
             while true {
                 switch Result(catching: next) {
                 case .failure(let badLine):
-                    try db.execute("ROLLBACK")
+                    // The line's error is the one to report, whatever the cleanup says.
+                    try? db.execute("ROLLBACK")
                     try? db.execute("DROP TABLE temp.staged")
                     return .failure(badLine)
                 case .success(nil):
                     try db.execute("COMMIT")
                     return .success(read)
                 case .success(let m?):
-                    try stage.run(Self.row(m, time: m.message.time ?? Clock.nowISO8601()))
+                    try staging.run(Self.row(m, time: m.message.time ?? Clock.nowISO8601()))
                     read += 1
                 }
             }
