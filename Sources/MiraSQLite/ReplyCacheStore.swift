@@ -41,7 +41,7 @@ package final class ReplyCacheStore: ReplyCache, @unchecked Sendable {
 
     package func answer(for key: String) -> JSONObject? {
         monitor.locked {
-            guard (try? lookup.bind([key])) != nil, (try? lookup.step()) == true, let text = lookup.text(0) else {
+            guard (try? lookup.bind([.text(key)])) != nil, (try? lookup.step()) == true, let text = lookup.text(0) else {
                 lookup.reset()
                 return nil
             }
@@ -53,7 +53,7 @@ package final class ReplyCacheStore: ReplyCache, @unchecked Sendable {
     package func keep(_ answer: JSONObject, for key: String) {
         monitor.locked {
             do {
-                try insert.run([key, JSONWriter.string(.object(answer)), Clock.nowISO8601()])
+                try insert.run([.text(key), .text(JSONWriter.string(.object(answer))), .text(Clock.nowISO8601())])
             } catch {
                 if !writeFailed { onWriteFailure("\(error)") }
                 writeFailed = true

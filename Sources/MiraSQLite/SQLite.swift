@@ -1,17 +1,77 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import MiraShared
 import MiraSystem
 import CSQLite
 
-/// A failure inside SQLite, with its message.
-package struct SQLiteError: Error, CustomStringConvertible {
-    package var code: Int32
-    package var message: String
-    package var description: String { message }
+// The only file that speaks SQLite's C API: the stores see values, statements
+// and errors with names.
+
+/// A value bound to a statement's parameter or read from a column.
+enum SQLValue: Equatable, Sendable {
+    case integer(Int64)
+    case real(Double)
+    /// Stored byte-exact, U+0000 and all.
+    case text(String)
+    case blob([UInt8])
+    case null
+
+    /// Text, or NULL for an optional column left empty.
+    init(_ text: String?) { self = text.map(SQLValue.text) ?? .null }
+
+    init(_ number: Int) { self = .integer(Int64(number)) }
+}
+
+/// A failure inside SQLite (or a file the wrapper refused), by kind, with
+/// SQLite's words. It stays in this module: the stores turn it into a StageError.
+struct SQLiteError: Error, CustomStringConvertible {
+    enum Kind: Equatable, Sendable {
+        /// Another connection holds the lock.
+        case busy
+        case locked
+        case constraint
+        case readOnly
+        case cantOpen
+        /// Not a database, or not the one we expected.
+        case notADatabase
+        /// Written by a newer build: more migrations than this one knows.
+        case newerSchema
+        case corrupt
+        case full
+        case other
+    }
+
+    var kind: Kind
+    var message: String
+    var description: String { message }
+
+    init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    /// A result code's kind. Extended codes carry their primary one in the low byte.
+    fileprivate init(code: Int32, message: String) {
+        let kind: Kind = switch code & 0xFF {
+        case SQLITE_BUSY: .busy
+        case SQLITE_LOCKED: .locked
+        case SQLITE_CONSTRAINT: .constraint
+        case SQLITE_READONLY: .readOnly
+        case SQLITE_CANTOPEN: .cantOpen
+        case SQLITE_NOTADB: .notADatabase
+        case SQLITE_CORRUPT: .corrupt
+        case SQLITE_FULL: .full
+        default: .other
+        }
+        self.init(kind, message)
+    }
+
+    /// Why a file cannot be opened as a database; nil when it can (or is missing).
+    init?(_ status: FileStatus) {
+        switch status {
+        case .missing, .regularFile: return nil
+        case .notRegular: self.init(.cantOpen, "not a regular file")
+        case .unreachable(let problem): self.init(.cantOpen, "cannot open it: \(problem)")
+        }
+    }
 }
 
 /// Which database a file must be to be opened as Mira's: its
@@ -24,7 +84,7 @@ struct DatabaseIdentity {
 
 /// A thin handle on one SQLite connection: just what the store needs.
 final class Connection {
-    let handle: OpaquePointer
+    private let handle: OpaquePointer
 
     init(path: String, readOnly: Bool = false, immutable: Bool = false) throws(SQLiteError) {
         var db: OpaquePointer?
@@ -68,7 +128,7 @@ final class Connection {
         if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
             _ = Files.makeDirectories(String(path[..<slash]))
         }
-        try prepareOwnerOnly(path)
+        if let refusal = SQLiteError(Files.prepareOwnerOnly(path)) { throw refusal }
         let db = try Connection(path: path)
         try db.execute("PRAGMA busy_timeout = 60000")
         try db.retryingWhileBusy { () throws(SQLiteError) in
@@ -90,7 +150,7 @@ final class Connection {
             do {
                 try body()
                 return
-            } catch let error where error.code & 0xFF == SQLITE_BUSY && waited < 60_000 {
+            } catch let error where error.kind == .busy && waited < 60_000 {
                 Clock.sleep(milliseconds: pause)
                 waited += pause
                 pause = min(pause * 2, 100)
@@ -103,52 +163,23 @@ final class Connection {
     /// (A file we may not write opens read-only.)
     /// nil when there is no file at all (nothing stored yet).
     static func reading(path: String, identity: DatabaseIdentity) throws(SQLiteError) -> Connection? {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            if errno == ENOENT { return nil }
-            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot open it: \(Files.describe(errno: errno))")
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw SQLiteError(code: SQLITE_CANTOPEN, message: "not a regular file")
-        }
+        let status = Files.status(of: path)
+        if status == .missing { return nil }
+        if let refusal = SQLiteError(status) { throw refusal }
         do {
             // Opened for writing when the file allows it (nothing is written:
             // no CREATE, no WAL switch), because a read-only connection may
             // meet a WAL file being checkpointed away by the last writer and
             // fail "database is locked" without waiting on the busy timeout.
-            let db = try Connection(path: path, readOnly: access(path, W_OK) != 0)
+            let db = try Connection(path: path, readOnly: !Files.isWritable(path))
             try db.execute("PRAGMA busy_timeout = 60000")
             try db.retryingWhileBusy { () throws(SQLiteError) in try db.check(identity) }
             return db
-        } catch let error where error.code & 0xFF == SQLITE_CANTOPEN && isOnReadOnlyMount(path) {
+        } catch let error where error.kind == .cantOpen && Files.isOnReadOnlyMount(path) {
             // A WAL database whose -shm cannot be made beside it.
             let db = try Connection(path: path, readOnly: true, immutable: true)
             try db.check(identity)
             return db
-        }
-    }
-
-    static func isOnReadOnlyMount(_ path: String) -> Bool {
-        var info = statvfs()
-        return statvfs(path, &info) == 0 && info.f_flag & UInt(ST_RDONLY) != 0
-    }
-
-    /// The file, created 0600 before SQLite opens it when absent (SQLite
-    /// gives its -wal and -shm files the database's mode). `open` follows a
-    /// symbolic link, so a link to a database-to-be makes the target 0600
-    /// too; an existing file of ours that others can read is closed up.
-    static func prepareOwnerOnly(_ path: String) throws(SQLiteError) {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0o600)
-        guard fd >= 0 else {
-            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot open it: \(Files.describe(errno: errno))")
-        }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            throw SQLiteError(code: SQLITE_CANTOPEN, message: "not a regular file")
-        }
-        if info.st_mode & 0o077 != 0 && info.st_uid == geteuid() {
-            _ = fchmod(fd, 0o600)
         }
     }
 
@@ -158,7 +189,7 @@ final class Connection {
     func check(_ identity: DatabaseIdentity) throws(SQLiteError) {
         let id = Int32(truncatingIfNeeded: try intPragma("application_id"))
         if id == identity.applicationID { return }
-        let refusal = SQLiteError(code: SQLITE_NOTADB, message: "not \(identity.what) (another program's database?): refusing to touch it")
+        let refusal = SQLiteError(.notADatabase, "not \(identity.what) (another program's database?): refusing to touch it")
         guard id == 0 else { throw refusal }
         let tables = try prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")
         var names: Set<String> = []
@@ -166,7 +197,7 @@ final class Connection {
         guard names.isEmpty || Set(identity.tables).isSubset(of: names) else { throw refusal }
     }
 
-    var lastError: SQLiteError {
+    fileprivate var lastError: SQLiteError {
         SQLiteError(code: sqlite3_errcode(handle), message: String(cString: sqlite3_errmsg(handle)))
     }
 
@@ -205,43 +236,79 @@ final class Connection {
     }
 }
 
-/// A prepared statement; bind by 1-based index, read columns by 0-based index.
-final class Statement {
-    let handle: OpaquePointer
-    unowned let connection: Connection
+/// Schema versions: `user_version` counts the migrations that have run.
+extension Connection {
+    /// The file's schema version, refused when a newer build has taken it
+    /// past the `known` migrations.
+    func schemaVersion(known: Int) throws(SQLiteError) -> Int {
+        let version = try intPragma("user_version")
+        if version > known {
+            throw SQLiteError(.newerSchema, "schema version \(version) is newer than this build knows (\(known)); upgrade Mira")
+        }
+        return version
+    }
 
-    init(_ handle: OpaquePointer, connection: Connection) {
+    /// Runs the steps the file has not had yet, all in one write transaction.
+    func migrate(_ steps: [String]) throws(SQLiteError) {
+        if try intPragma("user_version") == steps.count { return }
+        try writeTransaction { () throws(SQLiteError) in
+            // Re-read under the lock: another process may have just migrated.
+            let version = try schemaVersion(known: steps.count)
+            guard version < steps.count else { return }
+            for sql in steps[version...] { try execute(sql) }
+            try execute("PRAGMA user_version = \(steps.count)")
+        }
+    }
+}
+
+/// A prepared statement: values bound in parameter order, columns read by
+/// 0-based index.
+final class Statement {
+    private let handle: OpaquePointer
+    private unowned let connection: Connection
+
+    fileprivate init(_ handle: OpaquePointer, connection: Connection) {
         self.handle = handle
         self.connection = connection
     }
 
     deinit { sqlite3_finalize(handle) }
 
-    func bind(_ values: [String?]) throws(SQLiteError) {
+    /// Starts the statement over with these parameters.
+    func bind(_ values: [SQLValue]) throws(SQLiteError) {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
         for (k, value) in values.enumerated() {
-            let rc: Int32
-            if let value {
-                // With its byte length: text may hold U+0000, and -1 would
-                // make SQLite stop there and store the rest of nothing.
-                // (A NUL after the bytes keeps the pointer valid for "", which
-                // SQLite would otherwise store as NULL.)
-                let bytes = Array(value.utf8) + [0]
-                rc = bytes.withUnsafeBufferPointer { buffer in
-                    buffer.withMemoryRebound(to: CChar.self) {
-                        sqlite3_bind_text(handle, Int32(k + 1), $0.baseAddress, Int32(buffer.count - 1), mira_sqlite_transient())
-                    }
-                }
-            } else {
-                rc = sqlite3_bind_null(handle, Int32(k + 1))
-            }
-            guard rc == SQLITE_OK else { throw connection.lastError }
+            guard bind(value, at: Int32(k + 1)) == SQLITE_OK else { throw connection.lastError }
         }
     }
 
-    func bind(int value: Int, at index: Int32) throws(SQLiteError) {
-        guard sqlite3_bind_int64(handle, index, Int64(value)) == SQLITE_OK else { throw connection.lastError }
+    private func bind(_ value: SQLValue, at index: Int32) -> Int32 {
+        switch value {
+        case .integer(let n):
+            return sqlite3_bind_int64(handle, index, n)
+        case .real(let x):
+            return sqlite3_bind_double(handle, index, x)
+        case .text(let text):
+            // With its byte length: text may hold U+0000, and -1 would
+            // make SQLite stop there and store the rest of nothing.
+            // (A NUL after the bytes keeps the pointer valid for "", which
+            // SQLite would otherwise store as NULL.)
+            let bytes = Array(text.utf8) + [0]
+            return bytes.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) {
+                    sqlite3_bind_text(handle, index, $0.baseAddress, Int32(buffer.count - 1), mira_sqlite_transient())
+                }
+            }
+        case .blob(let bytes):
+            // An empty array has no pointer, and a null one would bind NULL.
+            if bytes.isEmpty { return sqlite3_bind_zeroblob(handle, index, 0) }
+            return bytes.withUnsafeBytes {
+                sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), mira_sqlite_transient())
+            }
+        case .null:
+            return sqlite3_bind_null(handle, index)
+        }
     }
 
     /// True when a row is ready, false when done.
@@ -254,19 +321,44 @@ final class Statement {
     }
 
     /// Steps to the end, for statements that return no rows.
-    func run(_ values: [String?]) throws(SQLiteError) {
+    func run(_ values: [SQLValue]) throws(SQLiteError) {
         try bind(values)
         while try step() {}
     }
 
-    /// A text column, read to its byte length (not to its first NUL).
-    func text(_ column: Int32) -> String? {
-        guard let p = sqlite3_column_text(handle, column) else { return nil }
-        let count = Int(sqlite3_column_bytes(handle, column))
-        return String(decoding: UnsafeBufferPointer(start: p, count: count), as: UTF8.self)
+    /// A column of the current row, as stored (no conversion).
+    func value(_ column: Int) -> SQLValue {
+        let c = Int32(column)
+        switch sqlite3_column_type(handle, c) {
+        case SQLITE_INTEGER:
+            return .integer(sqlite3_column_int64(handle, c))
+        case SQLITE_FLOAT:
+            return .real(sqlite3_column_double(handle, c))
+        case SQLITE_TEXT:
+            // To its byte length, not to its first NUL.
+            guard let p = sqlite3_column_text(handle, c) else { return .text("") }
+            let count = Int(sqlite3_column_bytes(handle, c))
+            return .text(String(decoding: UnsafeBufferPointer(start: p, count: count), as: UTF8.self))
+        case SQLITE_BLOB:
+            guard let p = sqlite3_column_blob(handle, c) else { return .blob([]) }
+            let count = Int(sqlite3_column_bytes(handle, c))
+            return .blob(Array(UnsafeRawBufferPointer(start: p, count: count)))
+        default:
+            return .null
+        }
     }
 
-    func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
+    /// A text column; nil for NULL (or a value of another type).
+    func text(_ column: Int) -> String? {
+        if case .text(let text) = value(column) { return text }
+        return nil
+    }
+
+    /// An integer column; 0 for NULL (or a value of another type).
+    func int(_ column: Int) -> Int {
+        if case .integer(let n) = value(column) { return Int(n) }
+        return 0
+    }
 
     /// Ends the statement's read, so a kept statement does not pin an old snapshot.
     func reset() { sqlite3_reset(handle) }

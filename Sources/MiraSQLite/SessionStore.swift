@@ -1,11 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import MiraShared
 import MiraSystem
-import CSQLite
 
 /// One message as `mira-store export` writes it and `import` reads it.
 package struct StoredMessage: Equatable, Sendable {
@@ -106,40 +100,20 @@ package final class SessionStore {
                 db = try Connection.shared(path: path, identity: Self.identity)
                 try db.execute("PRAGMA synchronous = FULL")
                 try db.execute("PRAGMA foreign_keys = ON")
-                try db.retryingWhileBusy { () throws(SQLiteError) in try migrate() }
+                try db.retryingWhileBusy { () throws(SQLiteError) in try db.migrate(Self.migrations) }
             case .readOnly:
                 // No file, or one a first writer has only just created (a
                 // chat turn's save opens it while its load reads): nothing stored yet.
                 let file = try Connection.reading(path: path, identity: Self.identity)
-                let version = try file?.intPragma("user_version") ?? 0
-                if let file, version > 0 {
-                    if version > Self.schemaVersion { throw Self.tooNew(version) }
+                if let file, try file.schemaVersion(known: Self.schemaVersion) > 0 {
                     db = file
                 } else {
                     db = try Connection(path: ":memory:")
-                    try migrate()
+                    try db.migrate(Self.migrations)
                 }
             }
         } catch {
             throw StageError(.storeFailed, "database \(path): \(error.message)")
-        }
-    }
-
-    static func tooNew(_ version: Int) -> SQLiteError {
-        SQLiteError(code: 0, message: "schema version \(version) is newer than this build knows (\(schemaVersion)); upgrade Mira")
-    }
-
-    func migrate() throws(SQLiteError) {
-        if try db.intPragma("user_version") == Self.schemaVersion { return }
-        try db.writeTransaction { () throws(SQLiteError) in
-            // Re-read under the lock: another process may have just migrated.
-            let version = try db.intPragma("user_version")
-            guard version < Self.schemaVersion else {
-                if version > Self.schemaVersion { throw Self.tooNew(version) }
-                return
-            }
-            for sql in Self.migrations[version...] { try db.execute(sql) }
-            try db.execute("PRAGMA user_version = \(Self.schemaVersion)")
         }
     }
 
@@ -150,8 +124,7 @@ package final class SessionStore {
                 SELECT role, content, persona, mood, time FROM messages
                 WHERE session = ? ORDER BY id DESC LIMIT ?
                 """)
-            try stmt.bind([session])
-            try stmt.bind(int: last, at: 2)
+            try stmt.bind([.text(session), SQLValue(last)])
             var messages: [Message] = []
             while try stmt.step() {
                 messages.append(Self.message(stmt, from: 0))
@@ -162,7 +135,7 @@ package final class SessionStore {
         }
     }
 
-    static func message(_ stmt: Statement, from c: Int32) -> Message {
+    static func message(_ stmt: Statement, from c: Int) -> Message {
         Message(
             role: Role(rawValue: stmt.text(c) ?? "") ?? .user, content: stmt.text(c + 1) ?? "",
             persona: stmt.text(c + 2), mood: stmt.text(c + 3), time: stmt.text(c + 4))
@@ -175,7 +148,7 @@ package final class SessionStore {
         do {
             return try db.writeTransaction { () throws(SQLiteError) -> Bool in
                 let seen = try db.prepare("SELECT 1 FROM messages WHERE session = ? AND turn = ? LIMIT 1")
-                try seen.bind([session, turn])
+                try seen.bind([.text(session), .text(turn)])
                 if try seen.step() { return false }
                 try insert(messages.map { StoredMessage(session: session, turn: turn, message: $0) })
                 return true
@@ -208,19 +181,25 @@ package final class SessionStore {
         for m in messages {
             let time = m.message.time ?? Clock.nowISO8601()
             if m.turn == nil {
-                try stored.bind([m.session, time, m.message.role.rawValue, m.message.content])
-                try stored.bind(int: storedUpTo, at: 5)
+                try stored.bind([.text(m.session), .text(time), .text(m.message.role.rawValue), .text(m.message.content), SQLValue(storedUpTo)])
                 let seen = try stored.step()
                 stored.reset()
                 if seen { continue }
             }
-            try add.run([m.session, m.turn, m.message.role.rawValue, m.message.content, m.message.persona, m.message.mood, time])
+            try add.run(Self.row(m, time: time))
             if db.changes > 0 {
-                try touch.run([m.session, time])
+                try touch.run([.text(m.session), .text(time)])
                 added += 1
             }
         }
         return added
+    }
+
+    /// A message as the seven columns of `messages` (and of an import's
+    /// staging table): session, turn, role, content, persona, mood, time.
+    static func row(_ m: StoredMessage, time: String) -> [SQLValue] {
+        [.text(m.session), SQLValue(m.turn), .text(m.message.role.rawValue), .text(m.message.content),
+         SQLValue(m.message.persona), SQLValue(m.message.mood), .text(time)]
     }
 
     /// What an import did.
@@ -238,55 +217,75 @@ package final class SessionStore {
     /// thrown as it came.
     package func importMessages(_ next: () throws(StageError) -> StoredMessage?) throws(StageError) -> ImportCount {
         var count = ImportCount()
-        var badLine: StageError?
-        do throws(SQLiteError) {
-            try db.execute("PRAGMA temp_store = FILE")
-            try db.execute("""
-                CREATE TEMP TABLE IF NOT EXISTS staged (session TEXT NOT NULL, turn TEXT, role TEXT NOT NULL,
-                    content TEXT NOT NULL, persona TEXT, mood TEXT, time TEXT NOT NULL)
-                """)
-            try db.execute("DELETE FROM temp.staged")
-            let stage = try db.prepare("INSERT INTO temp.staged VALUES (?, ?, ?, ?, ?, ?, ?)")
-            // Staging touches only the connection's own temp database: the
-            // shared file stays free for every chat turn meanwhile.
-            try db.execute("BEGIN")
-            while true {
-                let message: StoredMessage?
-                do throws(StageError) {
-                    message = try next()
-                } catch {
-                    badLine = error
-                    try? db.execute("ROLLBACK")
-                    try? db.execute("DROP TABLE temp.staged")
-                    throw SQLiteError(code: 0, message: "stopped at a bad line")
-                }
-                guard let m = message else { break }
-                try stage.run([m.session, m.turn, m.message.role.rawValue, m.message.content, m.message.persona, m.message.mood,
-                               m.message.time ?? Clock.nowISO8601()])
-                count.read += 1
-            }
-            try db.execute("COMMIT")
-            count.added = try db.writeTransaction { () throws(SQLiteError) -> Int in
-                let before = try db.prepare("SELECT coalesce(max(id), 0) FROM messages")
-                let storedUpTo = try before.step() ? before.int(0) : 0
-                let rows = try db.prepare("SELECT session, turn, role, content, persona, mood, time FROM temp.staged ORDER BY rowid")
-                var added = 0
-                var batch: [StoredMessage] = []
-                while try rows.step() {
-                    batch.append(StoredMessage(session: rows.text(0) ?? "", turn: rows.text(1), message: Self.message(rows, from: 2)))
-                    if batch.count == 1000 {
-                        added += try insert(batch, storedUpTo: storedUpTo)
-                        batch.removeAll(keepingCapacity: true)
-                    }
-                }
-                return added + (try insert(batch, storedUpTo: storedUpTo))
-            }
+        let staged: Result<Int, StageError>
+        do {
+            staged = try stage(next)
+        } catch {
+            throw StageError(.storeFailed, "import: \(error.message)")
+        }
+        count.read = try staged.get()
+        do {
+            count.added = try storeStaged()
             try db.execute("DROP TABLE temp.staged")
         } catch {
-            if let badLine { throw badLine }
             throw StageError(.storeFailed, "import: \(error.message)")
         }
         return count
+    }
+
+    /// Reads every message into `temp.staged` and returns how many; a bad
+    /// line is the failure, with nothing staged.
+    func stage(_ next: () throws(StageError) -> StoredMessage?) throws(SQLiteError) -> Result<Int, StageError> {
+        try db.execute("PRAGMA temp_store = FILE")
+        try db.execute("""
+            CREATE TEMP TABLE IF NOT EXISTS staged (session TEXT NOT NULL, turn TEXT, role TEXT NOT NULL,
+                content TEXT NOT NULL, persona TEXT, mood TEXT, time TEXT NOT NULL)
+            """)
+        try db.execute("DELETE FROM temp.staged")
+        let staging = try db.prepare("INSERT INTO temp.staged VALUES (?, ?, ?, ?, ?, ?, ?)")
+        // Staging touches only the connection's own temp database: the
+        // shared file stays free for every chat turn meanwhile.
+        try db.execute("BEGIN")
+        var read = 0
+        do {
+            while true {
+                switch Result(catching: next) {
+                case .failure(let badLine):
+                    // The line's error is the one to report, whatever the cleanup says.
+                    try? db.execute("ROLLBACK")
+                    try? db.execute("DROP TABLE temp.staged")
+                    return .failure(badLine)
+                case .success(nil):
+                    try db.execute("COMMIT")
+                    return .success(read)
+                case .success(let m?):
+                    try staging.run(Self.row(m, time: m.message.time ?? Clock.nowISO8601()))
+                    read += 1
+                }
+            }
+        } catch {
+            try? db.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Stores the staged messages in one short write transaction; returns how many were new.
+    func storeStaged() throws(SQLiteError) -> Int {
+        try db.writeTransaction { () throws(SQLiteError) -> Int in
+            let before = try db.prepare("SELECT coalesce(max(id), 0) FROM messages")
+            let storedUpTo = try before.step() ? before.int(0) : 0
+            let rows = try db.prepare("SELECT session, turn, role, content, persona, mood, time FROM temp.staged ORDER BY rowid")
+            var added = 0
+            var batch: [StoredMessage] = []
+            while try rows.step() {
+                batch.append(StoredMessage(session: rows.text(0) ?? "", turn: rows.text(1), message: Self.message(rows, from: 2)))
+                if batch.count == 1000 {
+                    added += try insert(batch, storedUpTo: storedUpTo)
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+            return added + (try insert(batch, storedUpTo: storedUpTo))
+        }
     }
 
     /// Every message of a session, oldest first, one at a time.
@@ -295,7 +294,7 @@ package final class SessionStore {
             let stmt = try db.prepare("""
                 SELECT turn, role, content, persona, mood, time FROM messages WHERE session = ? ORDER BY id
                 """)
-            try stmt.bind([session])
+            try stmt.bind([.text(session)])
             while try stmt.step() {
                 let m = StoredMessage(session: session, turn: stmt.text(0), message: Self.message(stmt, from: 1))
                 if !each(m) { return }
@@ -309,7 +308,6 @@ package final class SessionStore {
     package func list() throws(StageError) -> [SessionSummary] {
         do {
             let stmt = try db.prepare("SELECT id, messages, last_activity FROM sessions ORDER BY last_activity DESC, id")
-            try stmt.bind([])
             var out: [SessionSummary] = []
             while try stmt.step() {
                 out.append(SessionSummary(session: stmt.text(0) ?? "", messages: stmt.int(1), lastActivity: stmt.text(2) ?? ""))
@@ -326,9 +324,9 @@ package final class SessionStore {
         do {
             return try db.writeTransaction { () throws(SQLiteError) -> Int in
                 let delete = try db.prepare("DELETE FROM messages WHERE session = ?")
-                try delete.run([session])
+                try delete.run([.text(session)])
                 let removed = db.changes
-                try db.prepare("DELETE FROM sessions WHERE id = ?").run([session])
+                try db.prepare("DELETE FROM sessions WHERE id = ?").run([.text(session)])
                 return removed
             }
         } catch {
