@@ -10,7 +10,7 @@ package enum BatchReport {
     /// 0 when every record went through, else the number that failed (63 for
     /// 63 or more); 74 when the output closed.
     package static func exitStatus(_ tally: BatchTally) -> Int32 {
-        if tally.outputBroken { return ExitStatus.ioError.rawValue }
+        if tally.outputBroken { return Sysexit.ioError.rawValue }
         return Int32(min(tally.failed, Int(maxFailureStatus)))
     }
 

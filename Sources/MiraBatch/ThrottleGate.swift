@@ -9,7 +9,7 @@ package final class ThrottleGate: AttemptGate, @unchecked Sendable {
     var throttle: Throttle
     let now: () -> Int64
 
-    package init(_ throttle: Throttle, now: @escaping () -> Int64 = { Int64(Clock.monotonicMilliseconds()) }) {
+    package init(_ throttle: Throttle, now: @escaping () -> Int64 = { Int64(SystemTime.monotonicMilliseconds()) }) {
         self.throttle = throttle
         self.now = now
     }

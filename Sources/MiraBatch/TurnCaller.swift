@@ -90,7 +90,7 @@ package struct TurnCaller: @unchecked Sendable {
             return outcome(.cached, record)
         }
 
-        let started = Clock.monotonicMilliseconds()
+        let started = SystemTime.monotonicMilliseconds()
         let completion: Completion
         switch source {
         case .server(var client, let makeTransport):
@@ -110,7 +110,7 @@ package struct TurnCaller: @unchecked Sendable {
         record.setReply(completion.reply)
         record.fields["usage"] = completion.usage
         record.fields["model"] = completion.model.map { .string($0) } ?? request["model"]
-        record.fields["latency_ms"] = .int(Int(Clock.monotonicMilliseconds() - started))
+        record.fields["latency_ms"] = .int(Int(SystemTime.monotonicMilliseconds() - started))
         if let key, let cache {
             var answer = JSONObject()
             for name in ["request", "reply", "usage", "model", "latency_ms"] { answer[name] = record.fields[name] }

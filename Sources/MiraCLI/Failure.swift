@@ -14,7 +14,7 @@ package func report(stage: String, line: Int?, _ message: String) {
 
 /// Ends a command that cannot go on: one line on stderr and the status a
 /// script can act on. Only the executables decide to exit; this is theirs.
-package func fatal(stage: String, _ message: String, status: ExitStatus) -> Never {
+package func fatal(stage: String, _ message: String, status: Sysexit) -> Never {
     report(stage: stage, line: nil, message)
     exit(status.rawValue)
 }
@@ -27,7 +27,7 @@ package func exitAtOnce(_ status: Int32) -> Never {
 
 extension ExitCode {
     /// The argument parser's exit for one of Mira's statuses.
-    package init(_ status: ExitStatus) {
+    package init(_ status: Sysexit) {
         self.init(status.rawValue)
     }
 }

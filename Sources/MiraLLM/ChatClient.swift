@@ -51,9 +51,9 @@ package struct ChatClient {
     package var stream: Bool
     /// An answer over this many bytes is refused (a broken or hostile server).
     package var maxResponseBytes: Int
-    package var sleep: (Int) -> Void = { Clock.sleep(milliseconds: $0) }
+    package var sleep: (Int) -> Void = { SystemTime.sleep(milliseconds: $0) }
     package var jitter: () -> Double = { Double.random(in: 0..<1) }
-    package var now: () -> Int = { Int(Clock.wallSeconds()) }
+    package var now: () -> Int = { Int(SystemTime.wallSeconds()) }
     /// Receives the reply's text as it streams in.
     package var onText: ([UInt8]) -> Void = { _ in }
     /// Receives one line per attempt for `--verbose`.
@@ -172,7 +172,7 @@ package struct ChatClient {
         var shownText = false
         let bytes = JSONWriter.bytes(.object(body))
         let ticket = gate?.enter(tokens: Self.estimatedTokens(body, bytes: bytes.count))
-        let started = Clock.monotonicMilliseconds()
+        let started = SystemTime.monotonicMilliseconds()
 
         let result = transport.post(body: bytes) { status, bytes in
             received += bytes.count
@@ -212,7 +212,7 @@ package struct ChatClient {
         }
         if reportedError == nil, case .error(let text)? = sse.finish() { reportedError = Self.errorObject(text) }
         if shownText { onText([0x0A]) }
-        let elapsed = Int(Clock.monotonicMilliseconds() - started)
+        let elapsed = Int(SystemTime.monotonicMilliseconds() - started)
         if let ticket {
             switch result {
             case .success(let answer): gate?.leave(ticket: ticket, status: answer.status, headers: answer.headers)

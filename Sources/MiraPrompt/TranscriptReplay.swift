@@ -165,7 +165,7 @@ package struct TranscriptReplay {
         stage = Stage(name: stageName, diagnostics: diagnostics)
     }
 
-    package var status: ExitStatus { stage.status }
+    package var status: Sysexit { stage.status }
 
     package mutating func run(reader: inout LineReader, writer: LineWriter = .standardOutput) {
         self.writer = writer

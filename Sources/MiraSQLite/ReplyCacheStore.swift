@@ -53,7 +53,7 @@ package final class ReplyCacheStore: ReplyCache, @unchecked Sendable {
     package func keep(_ answer: JSONObject, for key: String) {
         monitor.locked {
             do {
-                try insert.run([.text(key), .text(JSONWriter.string(.object(answer))), .text(Clock.nowISO8601())])
+                try insert.run([.text(key), .text(JSONWriter.string(.object(answer))), .text(SystemTime.nowISO8601())])
             } catch {
                 if !writeFailed { onWriteFailure("\(error)") }
                 writeFailed = true

@@ -151,7 +151,7 @@ final class Connection {
                 try body()
                 return
             } catch let error where error.kind == .busy && waited < 60_000 {
-                Clock.sleep(milliseconds: pause)
+                SystemTime.sleep(milliseconds: pause)
                 waited += pause
                 pause = min(pause * 2, 100)
             }

@@ -179,7 +179,7 @@ package final class SessionStore {
             """)
         var added = 0
         for m in messages {
-            let time = m.message.time ?? Clock.nowISO8601()
+            let time = m.message.time ?? SystemTime.nowISO8601()
             if m.turn == nil {
                 try stored.bind([.text(m.session), .text(time), .text(m.message.role.rawValue), .text(m.message.content), SQLValue(storedUpTo)])
                 let seen = try stored.step()
@@ -259,7 +259,7 @@ package final class SessionStore {
                     try db.execute("COMMIT")
                     return .success(read)
                 case .success(let m?):
-                    try staging.run(Self.row(m, time: m.message.time ?? Clock.nowISO8601()))
+                    try staging.run(Self.row(m, time: m.message.time ?? SystemTime.nowISO8601()))
                     read += 1
                 }
             }

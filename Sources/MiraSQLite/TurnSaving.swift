@@ -13,7 +13,7 @@ extension SessionStore {
         guard let turn = record.turn else { throw StageError(.badRecord, "not saved: the record has no turn id") }
         guard let input = record.input else { throw StageError(.noInput, "not saved: the record has no input") }
         guard let reply = try record.reply() else { throw StageError(.noReply, "not saved: the record has no reply") }
-        let now = Clock.nowISO8601()
+        let now = SystemTime.nowISO8601()
         return try save(session: session, turn: turn, messages: [
             Message(role: .user, content: input, time: now),
             Message(role: .assistant, content: reply.output, persona: reply.persona, mood: reply.mood, time: now),

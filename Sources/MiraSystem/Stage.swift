@@ -25,7 +25,7 @@ package struct Stage {
     package let diagnostics: Diagnostics
     package var upstreamErrors: UpstreamErrors = .passThrough
     package var closedOutput: ClosedOutput = .stop
-    package private(set) var status: ExitStatus = .ok
+    package private(set) var status: Sysexit = .ok
     package private(set) var outputBroken = false
 
     package init(name: String, diagnostics: Diagnostics, upstreamErrors: UpstreamErrors = .passThrough,
@@ -37,7 +37,7 @@ package struct Stage {
     }
 
     /// Notes a failure: the first one decides the exit status.
-    package mutating func noteFailure(_ status: ExitStatus) {
+    package mutating func noteFailure(_ status: Sysexit) {
         if self.status == .ok { self.status = status }
     }
 

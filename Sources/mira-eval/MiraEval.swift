@@ -90,8 +90,8 @@ struct MiraEval: ParsableCommand {
             report(stage: Self.stage, line: nil, "pass rate \(rate) is below the minimum \(DecimalText.percent(gate.value))")
             throw ExitCode(1)
         }
-        if evaluator.readFailures > 0 { throw ExitCode(ExitStatus.ioError.rawValue) }
-        if evaluator.unreadableLines > 0 { throw ExitCode(ExitStatus.badInput.rawValue) }
+        if evaluator.readFailures > 0 { throw ExitCode(Sysexit.ioError.rawValue) }
+        if evaluator.unreadableLines > 0 { throw ExitCode(Sysexit.badInput.rawValue) }
     }
 
     static let stage = Evaluator.stage

@@ -76,7 +76,7 @@ struct MiraLLM: ParsableCommand {
     }
 
     func run() throws {
-        let started = Clock.monotonicMilliseconds()
+        let started = SystemTime.monotonicMilliseconds()
         let console = Console(quiet: quiet)
         Interruptions.block()
 
@@ -89,11 +89,11 @@ struct MiraLLM: ParsableCommand {
         Interruptions.watch(every: console.showsProgress ? 250 : nil) { signal in
             if let signal {
                 guard let tally = runner.interrupt() else { return }
-                console.finish(BatchReport.summary(tally, elapsedMilliseconds: Clock.monotonicMilliseconds() - started, backoffs: gate.state.backoffs)
+                console.finish(BatchReport.summary(tally, elapsedMilliseconds: SystemTime.monotonicMilliseconds() - started, backoffs: gate.state.backoffs)
                     + "; stopped by signal \(signal): run again with --resume to finish")
                 exitAtOnce(128 + signal)
             }
-            console.progress(BatchReport.progress(runner.snapshot, total: total, elapsedMilliseconds: Clock.monotonicMilliseconds() - started))
+            console.progress(BatchReport.progress(runner.snapshot, total: total, elapsedMilliseconds: SystemTime.monotonicMilliseconds() - started))
         }
 
         var reader = LineReader()
@@ -104,7 +104,7 @@ struct MiraLLM: ParsableCommand {
         // A signal stopped the run: its thread writes the summary and exits.
         while tally.interrupted { Interruptions.park() }
         if tally.read > 1 || console.showsProgress {
-            console.finish(BatchReport.summary(tally, elapsedMilliseconds: Clock.monotonicMilliseconds() - started, backoffs: gate.state.backoffs))
+            console.finish(BatchReport.summary(tally, elapsedMilliseconds: SystemTime.monotonicMilliseconds() - started, backoffs: gate.state.backoffs))
         }
         if emitBatch && tally.answered > 50_000 {
             report(stage: Self.stage, line: nil, "warning: \(tally.answered) requests; the Batch API takes at most 50,000 per file (split it)")

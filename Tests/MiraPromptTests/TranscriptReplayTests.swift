@@ -13,7 +13,7 @@ import MiraTestSupport
     let preparer = TurnPreparer(registry: PersonaRegistry(), settings: PromptSettings(model: "m"))
 
     /// Replays `input` and returns the output lines parsed, and the status.
-    func replay(_ lines: String..., preparer: TurnPreparer? = nil) throws -> (records: [JSON], status: MiraShared.ExitStatus) {
+    func replay(_ lines: String..., preparer: TurnPreparer? = nil) throws -> (records: [JSON], status: Sysexit) {
         let readEnd = pipeHolding(Array(lines.map { $0 + "\n" }.joined().utf8))
         defer { close(readEnd) }
         let output = OutputPipe()

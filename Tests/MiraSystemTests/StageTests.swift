@@ -13,7 +13,7 @@ import MiraTestSupport
     func run(
         _ input: String, upstreamErrors: Stage.UpstreamErrors = .passThrough,
         transform: (inout Record, Int) throws(StageError) -> Void = { record, _ in record.input = "seen" }
-    ) -> (lines: [String], status: MiraShared.ExitStatus, reports: [String]) {
+    ) -> (lines: [String], status: Sysexit, reports: [String]) {
         let readEnd = pipeHolding(Array(input.utf8))
         defer { close(readEnd) }
         let output = OutputPipe()

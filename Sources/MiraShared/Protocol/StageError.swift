@@ -1,27 +1,3 @@
-/// Exit statuses shared by every Mira command (after BSD sysexits), so a
-/// script can tell a bad line from a dead server from a rejected key.
-package enum ExitStatus: Int32, Sendable, CaseIterable {
-    case ok = 0
-    /// The command line was wrong.
-    case usage = 64
-    /// An input line was not a valid record, or a record could not be saved.
-    case badInput = 65
-    /// A file named on the command line could not be read.
-    case noInput = 66
-    /// The server could not be reached.
-    case unavailable = 69
-    /// A bug in Mira.
-    case software = 70
-    /// The database or an output could not be written.
-    case ioError = 74
-    /// The server kept failing or timing out until the retries ran out.
-    case gaveUp = 75
-    /// The server answered with something that is not a valid reply.
-    case badReply = 76
-    /// The server rejected the API key or the account.
-    case rejected = 77
-}
-
 /// What went wrong on one line, by kind. The raw value is the `code` written
 /// into the record's `error` field.
 package enum ErrorCode: String, Sendable, CaseIterable {
@@ -66,7 +42,7 @@ package enum ErrorCode: String, Sendable, CaseIterable {
     /// `mira-llm --from-batch`: the Batch API output holds no answer for this turn.
     case notInBatch = "not_in_batch"
 
-    package var exitStatus: ExitStatus {
+    package var exitStatus: Sysexit {
         switch self {
         case .badJSON, .badRecord, .unsupportedVersion, .lineTooLong, .invalidSession,
             .invalidPersona, .noInput, .noRequest, .noReply:

@@ -6,7 +6,7 @@ import Musl
 import MiraShared
 
 /// Wall and monotonic time without Foundation.
-package enum Clock {
+package enum SystemTime {
     /// Now as ISO 8601 UTC with milliseconds: `2026-11-26T09:37:43.123Z`.
     package static func nowISO8601() -> String {
         var ts = timespec()
@@ -42,7 +42,7 @@ package enum Clock {
     }
 }
 
-extension Clock {
+extension SystemTime {
     /// Seconds since 1970.
     package static func wallSeconds() -> Double {
         var ts = timespec()
