@@ -8,6 +8,19 @@ package struct BatchItem: Sendable {
     package var content: LineReader.Item
 }
 
+/// The input's lines that are not blank, numbered in reading order; each
+/// worker reads its item as a record itself (`RecordInput`), in parallel.
+struct BatchItems {
+    var lines: RecordLines
+    var sequence = 0
+
+    mutating func next() -> BatchItem? {
+        guard let (lineNumber, content) = lines.nextLine() else { return nil }
+        defer { sequence += 1 }
+        return BatchItem(sequence: sequence, lineNumber: lineNumber, content: content)
+    }
+}
+
 /// What a worker made of one line: the output line (nil writes nothing) and
 /// what to count it as.
 package struct TurnOutcome: Sendable {
@@ -128,12 +141,9 @@ package final class BatchRunner: @unchecked Sendable {
     /// when the input is done or the run stopped.
     package func run(reader: inout LineReader, makeWorker: @escaping @Sendable (Int) -> (BatchItem) -> TurnOutcome) -> BatchTally {
         if settings.jobs == 1 { return runInline(reader: &reader, handle: makeWorker(0)) }
-        var lines = RecordLines(reader)
-        defer { reader = lines.reader }
-        var sequence = 0
-        while let (lineNumber, content) = lines.nextLine() {
-            let item = BatchItem(sequence: sequence, lineNumber: lineNumber, content: content)
-            sequence += 1
+        var items = BatchItems(lines: RecordLines(reader))
+        defer { reader = items.lines.reader }
+        while let item = items.next() {
             let (open, newWorker) = monitor.locked { () -> (Bool, Int?) in
                 while !closed && isWindowFull { monitor.wait() }
                 guard !closed else { return (false, nil) }
@@ -161,12 +171,9 @@ package final class BatchRunner: @unchecked Sendable {
     /// `-j 1`: every line in turn on the calling thread, with no hand-offs
     /// between threads (they cost a chat turn milliseconds on a busy machine).
     func runInline(reader: inout LineReader, handle: (BatchItem) -> TurnOutcome) -> BatchTally {
-        var lines = RecordLines(reader)
-        defer { reader = lines.reader }
-        var sequence = 0
-        while let (lineNumber, content) = lines.nextLine() {
-            let item = BatchItem(sequence: sequence, lineNumber: lineNumber, content: content)
-            sequence += 1
+        var items = BatchItems(lines: RecordLines(reader))
+        defer { reader = items.lines.reader }
+        while let item = items.next() {
             let open = monitor.locked { () -> Bool in
                 guard !closed else { return false }
                 tally.read += 1
