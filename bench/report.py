@@ -130,7 +130,8 @@ def main(work, out):
 
     add("## 1. One chat turn, end to end")
     add("")
-    add(f"Against `bench/instant_server.py`, a local OpenAI-compatible server that answers at once. "
+    add(f"Against `Tests/Support/fake_openai.py` (the tests' fake OpenAI-compatible server, without its "
+        f"request log), which answers at once. "
         f"Mira: `mira-store load bench | mira-prompt hi | mira-llm | mira-store save bench` on a session of "
         f"{int(facts['turn_db']):,} stored messages (it loads the last 15). curl: one POST of the same "
         f"request body ({int(facts['request_bytes']):,} bytes, taken from `mira-prompt`'s output): the floor. "
@@ -158,7 +159,7 @@ def main(work, out):
     add("")
     add("Process start to exit, output to /dev/null. `mira-store new` prints an id and opens no database: "
         "it is the cost of starting a Mira process at all. `load` reads the session above; `mira-prompt` "
-        "reads the loaded record; `mira-llm` reads the prompted record and calls the instant server; "
+        "reads the loaded record; `mira-llm` reads the prompted record and calls the fake server; "
         "`save` stores a turn with a fresh id each run.")
     add("")
     stages = dict(runs["stages"])
@@ -226,7 +227,7 @@ def main(work, out):
     add("## How it was measured")
     add("")
     add("- `bench/run.sh` builds with `swift build -c release --static-swift-stdlib`, starts "
-        "`bench/instant_server.py` on 127.0.0.1, and runs hyperfine (`--export-json`; medians are read from "
+        "`Tests/Support/fake_openai.py --behaviour normal` on 127.0.0.1, and runs hyperfine (`--export-json`; medians are read from "
         "it). Commands run through `sh -c`, whose own start-up hyperfine measures and subtracts, so "
         "pipelines and redirections cost the same for every tool. Runs are taken in blocks that "
         "alternate between the commands compared (the block medians are merged from every run's "

@@ -95,12 +95,14 @@ say "building release binaries"
 bin=$(cd "$repo" && swift build -c release --static-swift-stdlib --show-bin-path)
 store=$bin/mira-store prompt=$bin/mira-prompt llmstage=$bin/mira-llm
 
-# --- the instant server ---------------------------------------------------
-python3 "$here/instant_server.py" > "$work/port" &
+# --- the fake server, answering at once -----------------------------------
+# The tests' fake OpenAI server, with no request log; it stops when this script
+# does (its stdin here is /dev/null, so it watches its parent instead).
+python3 "$repo/Tests/Support/fake_openai.py" --behaviour normal --exit-with-parent > "$work/port" &
 server_pid=$!
 for _ in $(seq 100); do grep -q '^PORT=' "$work/port" && break; sleep 0.05; done
 port=$(sed -n 's/^PORT=//p' "$work/port")
-[[ -n $port ]] || { say "the instant server did not start"; exit 1; }
+[[ -n $port ]] || { say "the fake server did not start"; exit 1; }
 base=http://127.0.0.1:$port/v1
 completions() { curl -s "http://127.0.0.1:$port/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["completions"])'; }
 # Mira reads its server, key and persona folder from the environment.
@@ -141,7 +143,7 @@ python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.readline())["
 fact request_bytes "$(stat -c %s "$work/request.json")"
 
 if ((have_llm)); then
-  # A bench-private llm home pointed at the instant server, with a logged
+  # A bench-private llm home pointed at the fake server, with a logged
   # conversation of $seed_turns turns to continue; reset before every run.
   export LLM_USER_PATH=$work/llm
   mkdir -p "$LLM_USER_PATH"

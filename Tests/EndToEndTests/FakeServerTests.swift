@@ -359,6 +359,124 @@ import Testing
         #expect(times[2] - times[0] < elapsed, "\(times) within \(elapsed) s")
     }
 
+    // MARK: - What the benchmarks use
+
+    @Test func normalAnswersAtOnceAndStatsCountWholeReplies() throws {
+        let world = try World()
+        let started = Date()
+        let first = try world.curl(body: Self.minimal)
+        #expect(first.status == 200 && first.exit == 0, "\(first.stderr)")
+        // At once: nowhere near a delay behaviour's wait (a loose bound, for a loaded machine).
+        #expect(Date().timeIntervalSince(started) < 3, "took \(Date().timeIntervalSince(started)) s")
+        #expect(try world.curl(body: try world.miraRequest(mode: "tools")).status == 200)
+        var streamed = Self.minimal
+        streamed["stream"] = true
+        #expect(try world.curl("-N", body: streamed).body.hasSuffix("data: [DONE]\n\n"))
+        // A refusal is no completion.
+        var refused = Self.minimal
+        refused["max_tokens"] = 5
+        refused["max_completion_tokens"] = 5
+        #expect(try world.curl(body: refused).status == 400)
+        let stats = try world.getJSON("/stats")
+        #expect(stats["completions"] as? Int == 3, "\(stats)")
+        #expect(stats["served"] as? Int == 0 && stats["rejected"] as? Int == 0, "\(stats)")
+    }
+
+    @Test func modelsListsOneModel() throws {
+        let world = try World()
+        let models = try world.getJSON("/v1/models")
+        #expect(models["object"] as? String == "list")
+        let data = try #require(models["data"] as? [[String: Any]])
+        #expect(data.map { $0["id"] as? String } == ["fake-openai"])
+        #expect(try world.logEntries().isEmpty, "a GET is not a chat request")
+    }
+
+    @Test func delayAnswersEveryRequestAfterItsMilliseconds() throws {
+        let world = try World(behaviour: "delay:400")
+        let started = Date()
+        for _ in 1...3 { #expect(try world.curl(body: Self.minimal).status == 200) }
+        #expect(Date().timeIntervalSince(started) >= 1.2)
+        // One after another, so each gap between arrivals holds the previous answer's wait.
+        let gaps = try world.arrivalGaps()
+        #expect(gaps.count == 2 && gaps.allSatisfy { $0 >= 0.4 }, "\(gaps)")
+        #expect(try world.getJSON("/stats")["completions"] as? Int == 3)
+    }
+
+    @Test func sixtyFourKeepAliveConnectionsAreServedAtOnce() throws {
+        let world = try World(behaviour: "delay:500")
+        let urls = Array(repeating: world.baseURL + "/chat/completions", count: 64).joined(separator: " ")
+        let discard = Array(repeating: "-o /dev/null", count: 64).joined(separator: " ")
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: Self.minimal), as: UTF8.self)
+        let started = Date()
+        let result = try world.sh("/usr/bin/curl -sS --fail --parallel --parallel-immediate --parallel-max 64 "
+                                  + "-H 'Content-Type: application/json' -H 'Expect:' -d \(shellQuote(body)) "
+                                  + "-w '%{http_code}\\n' \(discard) \(urls)")
+        let took = Date().timeIntervalSince(started)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutLines.filter { $0 == "200" }.count == 64, "\(result.stdout)")
+        // One after another they would take 32 s; side by side about half a second.
+        #expect(took < 16, "64 requests of 0.5 s took \(took) s")
+        #expect(try world.logEntries().count == 64)
+    }
+
+    @Test func aConnectionCarriesOneRequestAfterAnother() throws {
+        let world = try World()
+        let url = world.baseURL + "/chat/completions"
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: Self.minimal), as: UTF8.self)
+        let result = try world.sh("/usr/bin/curl -sS -v -H 'Content-Type: application/json' -d \(shellQuote(body)) -o /dev/null -o /dev/null \(url) \(url)")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("Re-using existing connection"), "\(result.stderr)")
+        #expect(try world.logEntries().count == 2)
+    }
+
+    @Test func chunkedBodiesAndExpectContinueAreRead() throws {
+        let world = try World()
+        let data = try JSONSerialization.data(withJSONObject: Self.minimal)
+        let chunked = try world.sh("/usr/bin/curl -sS -i -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary @- \(world.baseURL)/chat/completions",
+                                   stdin: String(decoding: data, as: UTF8.self))
+        #expect(chunked.stdout.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(chunked.stdout)")
+        let continued = try world.sh("/usr/bin/curl -sS -i -H 'Content-Type: application/json' -H 'Expect: 100-continue' --data-binary @- \(world.baseURL)/chat/completions",
+                                     stdin: String(decoding: data, as: UTF8.self))
+        #expect(continued.stdout.hasPrefix("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"), "\(continued.stdout)")
+        let logged = try world.requests()
+        #expect(logged.count == 2)
+        #expect(try logged.map(canonical) == [canonical(Self.minimal), canonical(Self.minimal)])
+    }
+
+    @Test func streamGapZeroSendsTheSameStream() throws {
+        var request = try World().miraRequest(mode: "tools")
+        request["stream"] = true
+        request["stream_options"] = ["include_usage": true]
+        func stream(_ arguments: [String]) throws -> String {
+            let world = try World(serverArguments: arguments)
+            let reply = try world.curl("-N", body: request)
+            #expect(reply.exit == 0 && reply.status == 200, "\(reply.stderr)")
+            return reply.body.replacingOccurrences(of: #""created": [0-9]+"#, with: #""created": 0"#, options: .regularExpression)
+        }
+        let paced = try stream([])
+        let fast = try stream(["--stream-gap", "0"])
+        #expect(fast == paced)
+        #expect(fast.hasSuffix("data: [DONE]\n\n") && fast.contains(#""finish_reason": "tool_calls""#))
+    }
+
+    @Test func exitWithParentStopsWhenTheParentIsGone() throws {
+        let world = try World()
+        // The parent: a shell that starts the server, waits for its port, and exits.
+        let started = try world.sh("""
+            sh -c 'python3 "$FAKE_OPENAI" --exit-with-parent > port.txt 2> /dev/null < /dev/null & echo $! > pid.txt
+              for i in $(seq 400); do grep -q PORT= port.txt && break; sleep 0.05; done'
+            cat port.txt
+            """, extraEnvironment: ["FAKE_OPENAI": packageRoot + "/Tests/Support/fake_openai.py"])
+        #expect(started.stdout.hasPrefix("PORT="), "\(started.stdout) \(started.stderr)")
+        // Its parent is gone: it stops within a second or so (it looks twice a second).
+        let gone = try world.sh("""
+            pid=$(cat pid.txt)
+            for i in $(seq 200); do kill -0 "$pid" 2> /dev/null || exit 0; sleep 0.05; done
+            kill "$pid"; exit 1
+            """)
+        #expect(gone.status == 0, "the server outlived its parent by 10 s")
+    }
+
     /// A chat request the strict server accepts, with no tools or token limits.
     static var minimal: [String: Any] {
         ["model": "gpt-4.1", "messages": [["role": "user", "content": "hi"]]]
@@ -418,6 +536,13 @@ extension World {
         let result = try sh("\(curl) -sS -i -H 'Content-Type: application/json' -H 'Expect:' --data-binary @- \(flags) \(baseURL)/chat/completions",
                             stdin: String(decoding: data, as: UTF8.self))
         return CurlReply(exit: result.status, stderr: result.stderr, bytes: Array(result.stdout.utf8))
+    }
+
+    /// GETs `path` from the fake server with curl and parses the JSON object it answers.
+    func getJSON(_ path: String) throws -> [String: Any] {
+        let result = try sh("/usr/bin/curl -sS --fail http://127.0.0.1:\(port)\(path)")
+        try #require(result.status == 0, "\(result.stderr)")
+        return try #require(try result.records().first, "\(result.stdout)")
     }
 
     /// The chat request `mira-prompt hi` builds in this mode (tools or json-schema).

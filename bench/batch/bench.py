@@ -3,7 +3,8 @@
 
     bench.py --mira PATH|"" --python VENV_PYTHON --cache DIR --out FILE [--smoke]
 
-Runs, against delay_server.py on loopback:
+Runs, against the tests' fake OpenAI server (Tests/Support/fake_openai.py, no
+request log) on loopback:
   1. N records (5,000; smoke 300) at -j 64 with every answer after 100 ms, by
      mira-llm and by openai_client.py (the openai package on asyncio), taking
      turns, R times each (3; smoke 1): wall time against the ideal N x 0.1 / 64 s,
@@ -31,6 +32,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+FAKE_SERVER = os.path.join(REPO, "Tests", "Support", "fake_openai.py")
 JOBS = 64
 DELAY_MS = 100
 GOAL_RATIO = 1.15
@@ -42,15 +44,22 @@ def say(text):
     print(f"bench/batch [{time.strftime('%H:%M:%S')}]: {text}", file=sys.stderr, flush=True)
 
 
+def behaviour(delay_ms):
+    """The fake server's behaviour for answers after delay_ms (0: at once)."""
+    return f"delay:{delay_ms}" if delay_ms else "normal"
+
+
 class Server:
-    """delay_server.py as a child; it ends when we close its stdin or die."""
+    """The fake server as a child, answering every completion after delay_ms
+    and logging nothing; it ends when we close its stdin or die."""
 
     def __init__(self, delay_ms):
-        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "delay_server.py"), str(delay_ms)],
+        self.proc = subprocess.Popen([sys.executable, FAKE_SERVER, "--behaviour", behaviour(delay_ms),
+                                      "--exit-on-stdin-eof"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("PORT="):
-            raise SystemExit("bench/batch: the delay server did not start")
+            raise SystemExit("bench/batch: the fake server did not start")
         self.port = int(line.strip()[5:])
         self.base = f"http://127.0.0.1:{self.port}/v1"
 
@@ -269,7 +278,8 @@ def main():
         table,
         "",
         "✔/✘: Mira against the goal. Wall time and CPU are of the client process alone (`wait4`), start-up "
-        "included; the server is `bench/batch/delay_server.py` (Python asyncio) on the same cores. "
+        f"included; the server is `Tests/Support/fake_openai.py --behaviour {behaviour(DELAY_MS)}` (Python "
+        "asyncio, no request log) on the same cores. "
         f"The ideal is {n:,} × {DELAY_MS / 1000} s / {JOBS} = {ideal:.2f} s. The memory goal is read as "
         f"{GOAL_RSS_MB} MB = {GOAL_RSS_MB} × 10⁶ bytes ({GOAL_RSS_MB * 1e6 / 2**20:.1f} MiB); "
         f"max RSS is what the kernel reports (KiB), shown both ways.",
