@@ -117,7 +117,7 @@ package final class CurlTransport: ChatTransport {
         _ = mira_curl_set_long(h, CURLOPT_TIMEOUT_MS, endpoint.timeoutMilliseconds)
         _ = mira_curl_set_long(h, CURLOPT_CONNECTTIMEOUT_MS, endpoint.connectTimeoutMilliseconds)
         _ = mira_curl_set_long(h, CURLOPT_TCP_KEEPALIVE, 1)
-        _ = mira_curl_set_ptr(h, CURLOPT_USERAGENT, "mira/0.2")
+        _ = mira_curl_set_ptr(h, CURLOPT_USERAGENT, "mira/" + MiraVersion.number)
         // Only http and https: a base URL cannot make us read files or talk other protocols.
         _ = mira_curl_set_ptr(h, CURLOPT_PROTOCOLS_STR, "http,https")
         _ = mira_curl_set_long(h, CURLOPT_SSL_VERIFYPEER, endpoint.insecure ? 0 : 1)

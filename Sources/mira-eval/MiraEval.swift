@@ -30,7 +30,8 @@ struct MiraEval: ParsableCommand {
             records (when the gate, if any, was met); 64 usage; 66 a file cannot be
             read; 74 stdout cannot be written or an input failed part-way. Records carrying an error from an
             earlier stage only lower the pass rate.
-            """)
+            """,
+        version: MiraVersion.line("mira-eval"))
 
     @Argument(help: "Result files to read ('-' is stdin; default: stdin).") var files: [String] = []
     @Flag(help: "Write every record back with an eval member {pass, failed, error?} instead of a report.") var annotate = false

@@ -22,7 +22,8 @@ struct MiraLLM: ParsableCommand {
             Exit status: 0 when every record went through, else the number that failed (63 means 63 or more); 64 usage; 66 a --resume or --from-batch file cannot be read; 74 output closed or the cache cannot be opened; 130/143 stopped by Ctrl-C/SIGTERM (complete records are written whole: run again with --resume to finish).
 
             --cache keeps validated answers in $MIRA_REPLY_CACHE, else $XDG_DATA_HOME/mira/cache.db.
-            """)
+            """,
+        version: MiraVersion.line("mira-llm"))
 
     @Option(help: "The server's base URL, up to /v1.") var baseURL: String?
     @Option(help: "Send this model instead of the one in the request.") var model: String?

@@ -11,6 +11,7 @@ struct MiraStore: ParsableCommand {
         commandName: "mira-store",
         abstract: "Load and save Mira's chat sessions (SQLite).",
         discussion: "Database: --db, else $MIRA_DB, else $XDG_DATA_HOME/mira/mira.db (~/.local/share/mira/mira.db).",
+        version: MiraVersion.line("mira-store"),
         subcommands: [New.self, Load.self, Save.self, List.self, Export.self, Import.self, Remove.self])
 
     static func main() {
