@@ -37,6 +37,13 @@ struct DatabaseOption: ParsableArguments {
     }
 }
 
+/// `export` and `rm` of a session that has no messages (none was ever
+/// saved, it was removed, or there is no database yet): a typo, most often.
+/// `load` is different: a session never seen loads as a new, empty one.
+func unknownSession(_ id: String, stage: String) -> Never {
+    fatal(stage: stage, "no session \(id) (mira-store list shows the sessions)", status: .noInput)
+}
+
 /// A session id from the command line, checked before anything is opened.
 func checkedSession(_ id: String) -> String {
     do {
@@ -156,8 +163,10 @@ extension MiraStore {
             let id = checkedSession(session)
             let store = database.open(.readOnly)
             var broken = false
+            var exported = 0
             do {
                 try store.export(session: id) { message in
+                    exported += 1
                     broken = !LineWriter.standardOutput.writeLine(JSONWriter.bytes(message.json))
                     return !broken
                 }
@@ -165,6 +174,7 @@ extension MiraStore {
                 fatal(stage: "mira-store export", error.message, status: error.code.exitStatus)
             }
             if broken { fatal(stage: "mira-store export", "cannot write to standard output", status: .ioError) }
+            if exported == 0 { unknownSession(id, stage: "mira-store export") }
         }
     }
 
@@ -204,9 +214,18 @@ extension MiraStore {
 
         func run() throws {
             let id = checkedSession(session)
+            // Looked up read-only first: removing what is not there creates no
+            // database (nor its folder) and says so instead of "removed 0".
+            do {
+                guard try database.open(.readOnly).contains(session: id) else { unknownSession(id, stage: "mira-store rm") }
+            } catch {
+                fatal(stage: "mira-store rm", error.message, status: error.code.exitStatus)
+            }
             let store = database.open()
             do {
                 let removed = try store.remove(session: id)
+                // Another rm may have taken it between the look-up and the lock.
+                if removed == 0 { unknownSession(id, stage: "mira-store rm") }
                 report(stage: "mira-store rm", line: nil, "removed \(removed) messages of \(id)")
             } catch {
                 fatal(stage: "mira-store rm", error.message, status: error.code.exitStatus)

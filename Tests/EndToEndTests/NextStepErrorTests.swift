@@ -7,6 +7,45 @@ import Testing
     /// The lines of stderr, for "exactly one line" checks.
     func lines(_ text: String) -> [String] { text.split(separator: "\n").map(String.init) }
 
+    // MARK: 4. An unknown session
+
+    @Test func exportAndRmOfAnUnknownSessionExit66AndSaySo() throws {
+        let world = try World()
+        try #require(try world.sh(turn("s1", "hi")).status == 0)
+        for command in ["export", "rm"] {
+            let result = try world.sh("mira-store \(command) nosuch")
+            #expect(result.status == 66, "\(command): \(result.stderr)")
+            #expect(result.stdout.isEmpty, "\(command)")
+            #expect(result.stderr == "mira-store \(command): no session nosuch (mira-store list shows the sessions)\n")
+        }
+        let removed = try world.sh("mira-store rm s1")
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(removed.stderr == "mira-store rm: removed 2 messages of s1\n")
+        // Gone now, so a second rm is told so.
+        #expect(try world.sh("mira-store rm s1").status == 66)
+        #expect(try world.sh("mira-store export s1").status == 66)
+        // Loading a session never seen is still a new, empty session.
+        #expect(try world.sh("mira-store load nosuch").status == 0)
+    }
+
+    // MARK: 5. An absent database
+
+    @Test func noCommandCreatesAnAbsentDatabaseToReadOrRemove() throws {
+        let world = try World()
+        let env = ["MIRA_DB": world.dir + "/nonexistent/dir/x.db"]
+        let list = try world.sh("mira-store list", extraEnvironment: env)
+        #expect(list.status == 0 && list.stdout.isEmpty && list.stderr.isEmpty, "\(list.stderr)")
+        let load = try world.sh("mira-store load s1", extraEnvironment: env)
+        #expect(load.status == 0, "\(load.stderr)")
+        #expect((try load.records().first?["history"] as? [Any])?.isEmpty == true)
+        for command in ["export", "rm"] {
+            let result = try world.sh("mira-store \(command) s1", extraEnvironment: env)
+            #expect(result.status == 66, "\(command): \(result.stderr)")
+            #expect(result.stderr == "mira-store \(command): no session s1 (mira-store list shows the sessions)\n")
+        }
+        #expect(!FileManager.default.fileExists(atPath: world.dir + "/nonexistent"), "a folder was created")
+    }
+
     // MARK: 7. --version
 
     @Test func everyToolPrintsItsVersion() throws {
