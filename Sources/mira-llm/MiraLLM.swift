@@ -140,6 +140,7 @@ struct MiraLLM: ParsableCommand {
                 + (file.duplicates > 0 ? " (\(file.duplicates) repeated custom_ids ignored)" : ""))
             source = .batchOutput(file)
         } else {
+            refuseKeylessOpenAI(server: server, key: endpoint.apiKey)
             var client = ChatClient(policy: RetryPolicy(maxRetries: retries), stream: stream)
             client.onText = { console.stream($0) }
             client.gate = gate
@@ -172,6 +173,16 @@ struct MiraLLM: ParsableCommand {
             fatal(stage: Self.stage, "OPENAI_API_KEY holds a control character (a line break?): fix the variable", status: .usage)
         }
         return key
+    }
+
+    /// No key for OpenAI itself (most often: neither a key nor a base URL
+    /// was set, so the default server is asked) can only be refused, on every
+    /// record: a usage error before any request. A keyless local server is fine.
+    func refuseKeylessOpenAI(server: String, key: String?) {
+        guard key?.isEmpty ?? true, URLText.host(of: server) == URLText.host(of: Endpoint.defaultBaseURL) else { return }
+        fatal(stage: Self.stage, "no OPENAI_API_KEY for \(URLText.redacted(server)): set OPENAI_API_KEY, "
+            + #"or point OPENAI_BASE_URL at another server (the local one: eval "$(scripts/local-server.sh start)")"#,
+            status: .usage)
     }
 
     /// `--ca-file`, else `$SSL_CERT_FILE`: checked now, so a wrong path is

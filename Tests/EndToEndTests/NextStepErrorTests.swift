@@ -7,6 +7,43 @@ import Testing
     /// The lines of stderr, for "exactly one line" checks.
     func lines(_ text: String) -> [String] { text.split(separator: "\n").map(String.init) }
 
+    // MARK: 1. No key, and the default server
+
+    @Test func noKeyAndNoServerIsAUsageErrorBeforeAnyRequest() throws {
+        let world = try World()
+        for unset in [
+            "env -u OPENAI_API_KEY -u OPENAI_BASE_URL mira-llm", "env -u OPENAI_BASE_URL OPENAI_API_KEY= mira-llm",
+            "env -u OPENAI_API_KEY mira-llm --base-url https://api.openai.com/v1",
+        ] {
+            // From a file: in a pipe, mira-prompt would add its own line about the pipe mira-llm closed.
+            let result = try world.sh("mira-prompt hi > turn.jsonl && \(unset) --retries 0 < turn.jsonl")
+            #expect(result.status == 64, "\(unset): \(result.stderr)")
+            #expect(result.stdout.isEmpty, "\(unset)")
+            let errors = lines(result.stderr)
+            #expect(errors.count == 1, "\(unset): \(result.stderr)")
+            #expect(errors.first == "mira-llm: no OPENAI_API_KEY for https://api.openai.com/v1: set OPENAI_API_KEY, "
+                + #"or point OPENAI_BASE_URL at another server (the local one: eval "$(scripts/local-server.sh start)")"#,
+                "\(unset): \(result.stderr)")
+        }
+    }
+
+    @Test func noKeyIsFineForALocalServerAndForBatchFiles() throws {
+        let world = try World()
+        // The World points OPENAI_BASE_URL at the fake server: a keyless local server.
+        let local = try world.sh("mira-prompt hi | env -u OPENAI_API_KEY mira-llm")
+        #expect(local.status == 0, "\(local.stderr)")
+        #expect(try world.requests().count == 1)
+
+        // Batch API files send nothing, so they need no key and no server.
+        let emit = try world.sh("mira-prompt hi > turn.jsonl && env -u OPENAI_API_KEY -u OPENAI_BASE_URL mira-llm --emit-batch < turn.jsonl > batch.jsonl")
+        #expect(emit.status == 0, "\(emit.stderr)")
+        let merge = try world.sh(": > out.jsonl && env -u OPENAI_API_KEY -u OPENAI_BASE_URL mira-llm --from-batch out.jsonl < turn.jsonl")
+        #expect(merge.status == 1, "\(merge.stderr)")  // one turn, not in the (empty) batch output
+        #expect((try merge.records().first?["error"] as? [String: Any])?["code"] as? String == "not_in_batch")
+        #expect(!merge.stderr.contains("OPENAI_API_KEY"), "\(merge.stderr)")
+        #expect(try world.requests().count == 1)
+    }
+
     // MARK: 4. An unknown session
 
     @Test func exportAndRmOfAnUnknownSessionExit66AndSaySo() throws {
