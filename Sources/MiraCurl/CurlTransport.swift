@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import CCurl
 import MiraLLM
 import MiraShared
@@ -151,6 +156,10 @@ package final class CurlTransport: ChatTransport {
         switch rc {
         case CURLE_WRITE_ERROR where transfer.stopped:
             return .failure(TransportFailure(.aborted, "transfer stopped"))
+        case CURLE_COULDNT_CONNECT where osErrno == ECONNREFUSED:
+            // Nothing listens there: most often a local server not started yet.
+            return .failure(TransportFailure(.unreachable,
+                "the server at \(endpoint.shownURL) is not answering (connection refused): start it, or check OPENAI_BASE_URL"))
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
             return .failure(TransportFailure(.unreachable, "cannot reach \(endpoint.shownURL): \(reason)"))
         case CURLE_OPERATION_TIMEDOUT:
@@ -162,6 +171,13 @@ package final class CurlTransport: ChatTransport {
         default:
             return .failure(TransportFailure(.broken, "connection to \(endpoint.shownURL) broke: \(reason)"))
         }
+    }
+
+    /// The system's errno of the last transfer's failed connect (ECONNREFUSED…).
+    var osErrno: Int32 {
+        var code: Int = 0
+        _ = mira_curl_get_long(handle, CURLINFO_OS_ERRNO, &code)
+        return Int32(truncatingIfNeeded: code)
     }
 
     /// libcurl's detailed message when it wrote one, else its code's text.

@@ -44,6 +44,24 @@ import Testing
         #expect(try world.requests().count == 1)
     }
 
+    // MARK: 2. A refused connection
+
+    @Test func aRefusedConnectionSaysTheServerIsNotAnsweringAndWhatToDo() throws {
+        let world = try World()
+        let result = try world.sh(
+            "mira-store load s1 | mira-prompt hi | mira-llm --retries 0 --base-url 'http://me:pw-s3cret@127.0.0.1:9/v1' | mira-store save s1; echo \"llm=${PIPESTATUS[2]} save=${PIPESTATUS[3]}\"")
+        #expect(result.stdout == "llm=1 save=69\n", "\(result.stdout)")
+        let message = "the server at http://***@127.0.0.1:9/v1 is not answering (connection refused): start it, or check OPENAI_BASE_URL"
+        let errors = lines(result.stderr)
+        #expect(errors.first == "mira-llm: line 1: " + message, "\(result.stderr)")
+        #expect(!result.stderr.contains("s3cret"))
+
+        let record = try #require(try world.sh("mira-prompt hi | mira-llm --retries 0 --base-url http://127.0.0.1:9/v1").records().first)
+        let error = try #require(record["error"] as? [String: Any])
+        #expect(error["code"] as? String == "unreachable")
+        #expect(error["message"] as? String == message.replacingOccurrences(of: "***@", with: ""))
+    }
+
     // MARK: 4. An unknown session
 
     @Test func exportAndRmOfAnUnknownSessionExit66AndSaySo() throws {
