@@ -100,6 +100,8 @@ package final class CurlTransport: ChatTransport {
         }
     }
 
+    package var requestURL: String? { endpoint.completionsURL }
+
     package func post(
         body: [UInt8], onChunk: (Int, UnsafeRawBufferPointer) -> Bool
     ) -> Result<(status: Int, headers: [String: String]), TransportFailure> {

@@ -62,6 +62,28 @@ import Testing
         #expect(error["message"] as? String == message.replacingOccurrences(of: "***@", with: ""))
     }
 
+    // MARK: 3. A 404
+
+    @Test func aNotFoundShowsTheRequestURLAndHintsAtV1() throws {
+        let world = try World()
+        let server = "127.0.0.1:\(world.port)"
+        let bare = try world.sh("mira-prompt hi | mira-llm --base-url 'http://me:pw-s3cret@\(server)/'")
+        #expect(bare.status == 1, "\(bare.stderr)")
+        let error = try #require(try bare.records().first?["error"] as? [String: Any])
+        #expect(error["code"] as? String == "bad_request")
+        let message = try #require(error["message"] as? String)
+        #expect(message.hasPrefix("server answered 404 for http://***@\(server)/chat/completions: "), "\(message)")
+        #expect(message.hasSuffix("; the base URL usually ends in /v1 (check OPENAI_BASE_URL or --base-url)"), "\(message)")
+        #expect(bare.stderr == "mira-llm: line 1: \(message)\n")
+        #expect(!bare.stderr.contains("s3cret") && !bare.stdout.contains("s3cret"))
+
+        // A base that ends in /v1 gets the URL, not the hint.
+        let wrong = try world.sh("mira-prompt hi | mira-llm --base-url http://\(server)/api/v1")
+        #expect(wrong.status == 1, "\(wrong.stderr)")
+        #expect(wrong.stderr.hasPrefix("mira-llm: line 1: server answered 404 for http://\(server)/api/v1/chat/completions: "), "\(wrong.stderr)")
+        #expect(!wrong.stderr.contains("usually ends in /v1"), "\(wrong.stderr)")
+    }
+
     // MARK: 4. An unknown session
 
     @Test func exportAndRmOfAnUnknownSessionExit66AndSaySo() throws {
