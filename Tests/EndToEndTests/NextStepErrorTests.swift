@@ -123,6 +123,29 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: world.dir + "/nonexistent"), "a folder was created")
     }
 
+    // MARK: 6. mira-eval over what is not results
+
+    @Test func scoringRecordsThatAreNotResultsSaysWhatToFeedIt() throws {
+        let world = try World()
+        try #require(try world.sh(turn("s1", "hi")).status == 0)
+        let hint = "mira-eval: none of the 2 records has a reply or an error, so these are not mira-llm results: "
+            + "score mira-llm's output, e.g. mira-store export SESSION | mira-prompt --replay | mira-llm | mira-eval"
+        let export = try world.sh("mira-store export s1 | mira-eval --json")
+        #expect(export.status == 65, "\(export.stderr)")
+        #expect(export.stderr == hint + "\n")
+        #expect(try JSONSerialization.jsonObject(with: Data(export.stdout.utf8)) as? [String: Any] != nil, "the report is still written")
+
+        // Turns not yet sent to the model are not results either.
+        let unsent = try world.sh("printf '%s\\n' '{\"input\":\"a\"}' '{\"input\":\"b\"}' | mira-prompt | mira-eval")
+        #expect(unsent.status == 65, "\(unsent.stderr)")
+        #expect(unsent.stderr == hint + "\n")
+
+        // Results, even failed ones, get no such line.
+        let results = try world.sh("mira-prompt hi | mira-llm --retries 0 --base-url http://127.0.0.1:9/v1 2>/dev/null | mira-eval")
+        #expect(results.status == 0, "\(results.stderr)")
+        #expect(results.stderr.isEmpty, "\(results.stderr)")
+    }
+
     // MARK: 7. --version
 
     @Test func everyToolPrintsItsVersion() throws {
