@@ -15,7 +15,7 @@ struct MiraLLM: ParsableCommand {
         commandName: "mira-llm",
         abstract: "Call the model for each record and add reply, usage, model and latency_ms.",
         discussion: """
-            Server: --base-url, else $OPENAI_BASE_URL, else https://api.openai.com/v1. Key: $OPENAI_API_KEY (never printed). Certificates: the system's, or --ca-file / $SSL_CERT_FILE.
+            Server: --base-url, else $OPENAI_BASE_URL, else https://api.openai.com/v1. Key: $OPENAI_API_KEY (never printed; needed for api.openai.com, where no key is exit 64). Certificates: the system's, or --ca-file / $SSL_CERT_FILE.
 
             Output is in input order unless --unordered. Records that already carry an error pass through; a record that fails gets an error field and the run goes on.
 

@@ -154,7 +154,8 @@ extension MiraStore {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a session's messages as JSON Lines, oldest first.")
+            abstract: "Write a session's messages as JSON Lines, oldest first.",
+            discussion: "A session with no messages is not there: exit 66 (mira-store list shows the sessions).")
 
         @OptionGroup var database: DatabaseOption
         @Argument(help: "The session id.") var session: String
@@ -207,7 +208,9 @@ extension MiraStore {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Delete a session and all its messages.")
+        static let configuration = CommandConfiguration(
+            commandName: "rm", abstract: "Delete a session and all its messages.",
+            discussion: "A session with no messages is not there: exit 66, and nothing is created.")
 
         @OptionGroup var database: DatabaseOption
         @Argument(help: "The session id.") var session: String
