@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import CCurl
 import MiraLLM
 import MiraShared
@@ -95,6 +100,8 @@ package final class CurlTransport: ChatTransport {
         }
     }
 
+    package var requestURL: String? { endpoint.completionsURL }
+
     package func post(
         body: [UInt8], onChunk: (Int, UnsafeRawBufferPointer) -> Bool
     ) -> Result<(status: Int, headers: [String: String]), TransportFailure> {
@@ -117,7 +124,7 @@ package final class CurlTransport: ChatTransport {
         _ = mira_curl_set_long(h, CURLOPT_TIMEOUT_MS, endpoint.timeoutMilliseconds)
         _ = mira_curl_set_long(h, CURLOPT_CONNECTTIMEOUT_MS, endpoint.connectTimeoutMilliseconds)
         _ = mira_curl_set_long(h, CURLOPT_TCP_KEEPALIVE, 1)
-        _ = mira_curl_set_ptr(h, CURLOPT_USERAGENT, "mira/0.2")
+        _ = mira_curl_set_ptr(h, CURLOPT_USERAGENT, "mira/" + MiraVersion.number)
         // Only http and https: a base URL cannot make us read files or talk other protocols.
         _ = mira_curl_set_ptr(h, CURLOPT_PROTOCOLS_STR, "http,https")
         _ = mira_curl_set_long(h, CURLOPT_SSL_VERIFYPEER, endpoint.insecure ? 0 : 1)
@@ -151,6 +158,10 @@ package final class CurlTransport: ChatTransport {
         switch rc {
         case CURLE_WRITE_ERROR where transfer.stopped:
             return .failure(TransportFailure(.aborted, "transfer stopped"))
+        case CURLE_COULDNT_CONNECT where osErrno == ECONNREFUSED:
+            // Nothing listens there: most often a local server not started yet.
+            return .failure(TransportFailure(.unreachable,
+                "the server at \(endpoint.shownURL) is not answering (connection refused): start it, or check OPENAI_BASE_URL"))
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
             return .failure(TransportFailure(.unreachable, "cannot reach \(endpoint.shownURL): \(reason)"))
         case CURLE_OPERATION_TIMEDOUT:
@@ -162,6 +173,13 @@ package final class CurlTransport: ChatTransport {
         default:
             return .failure(TransportFailure(.broken, "connection to \(endpoint.shownURL) broke: \(reason)"))
         }
+    }
+
+    /// The system's errno of the last transfer's failed connect (ECONNREFUSED…).
+    var osErrno: Int32 {
+        var code: Int = 0
+        _ = mira_curl_get_long(handle, CURLINFO_OS_ERRNO, &code)
+        return Int32(truncatingIfNeeded: code)
     }
 
     /// libcurl's detailed message when it wrote one, else its code's text.

@@ -23,6 +23,12 @@ package struct Evaluator {
     /// Lines that were not records (not JSON, not an object, a bad field, too long).
     package private(set) var unreadableLines = 0
     package private(set) var outputBroken = false
+    /// Lines that were records, and those of them that are results: with a
+    /// `reply` or an `error`. Records that are none (`mira-store export`
+    /// lines, turns never sent to mira-llm) all fail no_reply, and when no
+    /// record is a result the input was not mira-llm's output at all.
+    package private(set) var recordsRead = 0
+    package private(set) var resultsRead = 0
 
     package init(settings: EvalSettings, annotate: Bool, diagnostics: Diagnostics) {
         self.settings = settings
@@ -44,6 +50,8 @@ package struct Evaluator {
             case .record(let read), .failed(let read, _):
                 record = read
             }
+            recordsRead += 1
+            if record.fields["reply"] != nil || record.fields["error"] != nil { resultsRead += 1 }
             let score = Score(record: record, settings: settings)
             add(score, turn: record.turn)
             if annotate {
@@ -56,6 +64,10 @@ package struct Evaluator {
             diagnostics.report(stage: Self.stage, line: nil, "cannot read \(source ?? "standard input"): \(problem)")
         }
     }
+
+    /// Records were read and not one is a result: the input is not what
+    /// mira-eval scores.
+    package var readNoResults: Bool { recordsRead > 0 && resultsRead == 0 }
 
     /// The report: every score that counts, the last one of each turn.
     package var results: EvalReport {

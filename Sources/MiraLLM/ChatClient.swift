@@ -30,10 +30,18 @@ package struct TransportFailure: Error, Equatable, Sendable {
 /// as they arrive, with the status already known; returning false stops the
 /// transfer.
 package protocol ChatTransport {
+    /// Where requests go (the full chat-completions URL, unredacted), for
+    /// messages that must name it; nil when there is no such URL.
+    var requestURL: String? { get }
+
     func post(
         body: [UInt8],
         onChunk: (_ status: Int, _ bytes: UnsafeRawBufferPointer) -> Bool
     ) -> Result<(status: Int, headers: [String: String]), TransportFailure>
+}
+
+extension ChatTransport {
+    package var requestURL: String? { nil }
 }
 
 /// Lets a batch pace its requests: every attempt enters before it is sent
@@ -243,7 +251,7 @@ package struct ChatClient {
         }
         log?("POST answered \(status) in \(elapsed) ms (\(received) bytes)")
         guard (200..<300).contains(status) else {
-            return CompletionReader.verdict(status: status, headers: headers, body: collected, now: now())
+            return CompletionReader.verdict(status: status, headers: headers, body: collected, now: now(), url: transport.requestURL)
         }
         guard stream else { return CompletionReader.verdict(body: collected, request: body) }
         guard assembler.sawDone else {

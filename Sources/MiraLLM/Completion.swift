@@ -48,9 +48,14 @@ package enum ServerLimitation: Equatable, Sendable {
 /// structured reply inside a tool call or a json-schema content.
 package enum CompletionReader {
     /// An answer that was not 2xx: retry it, or fail with the right code.
-    package static func verdict(status: Int, headers: [String: String], body: [UInt8], now: Int) -> Verdict {
+    /// `url` is where the request went: a 404 names it (redacted).
+    package static func verdict(status: Int, headers: [String: String], body: [UInt8], now: Int, url: String? = nil) -> Verdict {
         let error = errorDetail(body)
         var cause = "server answered \(status)" + (error.message.map { ": \($0)" } ?? "")
+        if status == 404, let url {
+            cause = "server answered 404 for \(clip(URLText.redacted(url)))" + (error.message.map { ": \($0)" } ?? "")
+                + (URLText.baseEndsInV1(completionsURL: url) ? "" : "; the base URL usually ends in /v1 (check OPENAI_BASE_URL or --base-url)")
+        }
         if (300..<400).contains(status) {
             // Mira does not follow redirects (a POST with a key must not
             // wander); say where the server points, so the base URL can be fixed.

@@ -37,6 +37,17 @@ package enum URLText {
         return shown
     }
 
+    /// Whether the base URL of a chat-completions URL (`{base}/chat/completions`)
+    /// ends in `/v1`, as an OpenAI-compatible server's usually does. The
+    /// query and fragment do not count.
+    package static func baseEndsInV1(completionsURL url: String) -> Bool {
+        var path = Substring(url)
+        if let end = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<end] }
+        if path.hasSuffix("/chat/completions") { path = path.dropLast("/chat/completions".count) }
+        while path.hasSuffix("/") { path = path.dropLast() }
+        return path.hasSuffix("/v1")
+    }
+
     /// The host of a URL, lower-cased, without user info or port
     /// ("https://u@API.openai.com:443/v1" → "api.openai.com"); nil when there is none.
     package static func host(of url: String) -> String? {

@@ -304,6 +304,18 @@ package final class SessionStore {
         }
     }
 
+    /// Whether the session has a message: the store keeps nothing else of a
+    /// session, so one without messages does not exist.
+    package func contains(session: String) throws(StageError) -> Bool {
+        do {
+            let stmt = try db.prepare("SELECT 1 FROM messages WHERE session = ? LIMIT 1")
+            try stmt.bind([.text(session)])
+            return try stmt.step()
+        } catch {
+            throw StageError(.storeFailed, "look-up: \(error.message)")
+        }
+    }
+
     /// Sessions, most recently active first.
     package func list() throws(StageError) -> [SessionSummary] {
         do {

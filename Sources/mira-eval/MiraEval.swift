@@ -27,10 +27,12 @@ struct MiraEval: ParsableCommand {
 
             Exit status: 0 done (and the gate met); 1 the pass rate is below
             --min-pass-rate (or there were no records); 65 some lines were not
-            records (when the gate, if any, was met); 64 usage; 66 a file cannot be
+            records, or no record is a result (none has a reply or an error: not
+            mira-llm's output), when the gate, if any, was met; 64 usage; 66 a file cannot be
             read; 74 stdout cannot be written or an input failed part-way. Records carrying an error from an
             earlier stage only lower the pass rate.
-            """)
+            """,
+        version: MiraVersion.line("mira-eval"))
 
     @Argument(help: "Result files to read ('-' is stdin; default: stdin).") var files: [String] = []
     @Flag(help: "Write every record back with an eval member {pass, failed, error?} instead of a report.") var annotate = false
@@ -78,9 +80,17 @@ struct MiraEval: ParsableCommand {
         }
         let options = ReportOptions(topMoods: topMoods, prices: prices, minPassRate: minPassRate?.value)
         let results = evaluator.results
-        if results.superseded > 0 {
+        // (Not over input that is not results: two messages of one turn are no re-run.)
+        if results.superseded > 0 && !evaluator.readNoResults {
             report(stage: Self.stage, line: nil,
                    "\(results.superseded) earlier record\(results.superseded == 1 ? "" : "s") of re-run turns left out: each turn counts by its last record")
+        }
+        if evaluator.readNoResults {
+            let none = evaluator.recordsRead == 1
+                ? "the record has neither a reply nor an error"
+                : "none of the \(evaluator.recordsRead) records has a reply or an error"
+            report(stage: Self.stage, line: nil, none + ", so these are not mira-llm results: "
+                + "score mira-llm's output, e.g. mira-store export SESSION | mira-prompt --replay | mira-llm | mira-eval")
         }
         if evaluator.outputBroken || !annotate && !LineWriter.standardOutput.write(Array(rendered(results, options).utf8)) {
             fatal(stage: Self.stage, "cannot write to standard output", status: .ioError)
@@ -91,7 +101,7 @@ struct MiraEval: ParsableCommand {
             throw ExitCode(1)
         }
         if evaluator.readFailures > 0 { throw ExitCode(Sysexit.ioError.rawValue) }
-        if evaluator.unreadableLines > 0 { throw ExitCode(Sysexit.badInput.rawValue) }
+        if evaluator.unreadableLines > 0 || evaluator.readNoResults { throw ExitCode(Sysexit.badInput.rawValue) }
     }
 
     static let stage = Evaluator.stage

@@ -15,14 +15,15 @@ struct MiraLLM: ParsableCommand {
         commandName: "mira-llm",
         abstract: "Call the model for each record and add reply, usage, model and latency_ms.",
         discussion: """
-            Server: --base-url, else $OPENAI_BASE_URL, else https://api.openai.com/v1. Key: $OPENAI_API_KEY (never printed). Certificates: the system's, or --ca-file / $SSL_CERT_FILE.
+            Server: --base-url, else $OPENAI_BASE_URL, else https://api.openai.com/v1. Key: $OPENAI_API_KEY (never printed; needed for api.openai.com, where no key is exit 64). Certificates: the system's, or --ca-file / $SSL_CERT_FILE.
 
             Output is in input order unless --unordered. Records that already carry an error pass through; a record that fails gets an error field and the run goes on.
 
             Exit status: 0 when every record went through, else the number that failed (63 means 63 or more); 64 usage; 66 a --resume or --from-batch file cannot be read; 74 output closed or the cache cannot be opened; 130/143 stopped by Ctrl-C/SIGTERM (complete records are written whole: run again with --resume to finish).
 
             --cache keeps validated answers in $MIRA_REPLY_CACHE, else $XDG_DATA_HOME/mira/cache.db.
-            """)
+            """,
+        version: MiraVersion.line("mira-llm"))
 
     @Option(help: "The server's base URL, up to /v1.") var baseURL: String?
     @Option(help: "Send this model instead of the one in the request.") var model: String?
@@ -139,6 +140,7 @@ struct MiraLLM: ParsableCommand {
                 + (file.duplicates > 0 ? " (\(file.duplicates) repeated custom_ids ignored)" : ""))
             source = .batchOutput(file)
         } else {
+            refuseKeylessOpenAI(server: server, key: endpoint.apiKey)
             var client = ChatClient(policy: RetryPolicy(maxRetries: retries), stream: stream)
             client.onText = { console.stream($0) }
             client.gate = gate
@@ -171,6 +173,16 @@ struct MiraLLM: ParsableCommand {
             fatal(stage: Self.stage, "OPENAI_API_KEY holds a control character (a line break?): fix the variable", status: .usage)
         }
         return key
+    }
+
+    /// No key for OpenAI itself (most often: neither a key nor a base URL
+    /// was set, so the default server is asked) can only be refused, on every
+    /// record: a usage error before any request. A keyless local server is fine.
+    func refuseKeylessOpenAI(server: String, key: String?) {
+        guard key?.isEmpty ?? true, URLText.host(of: server) == URLText.host(of: Endpoint.defaultBaseURL) else { return }
+        fatal(stage: Self.stage, "no OPENAI_API_KEY for \(URLText.redacted(server)): set OPENAI_API_KEY, "
+            + #"or point OPENAI_BASE_URL at another server (the local one: eval "$(scripts/local-server.sh start)")"#,
+            status: .usage)
     }
 
     /// `--ca-file`, else `$SSL_CERT_FILE`: checked now, so a wrong path is

@@ -21,7 +21,8 @@ struct MiraPrompt: ParsableCommand {
               mira-prompt --replay < transcripts.jsonl | mira-llm -j 32 > results.jsonl
             A transcript is {"id", "messages": [...], "expect"?, ...} on one line, or the
             lines of mira-store export (one session is one transcript).
-            """)
+            """,
+        version: MiraVersion.line("mira-prompt"))
 
     @Argument(help: "The user's message for this turn.") var message: String?
     @Option(help: "Read the message from a file ('-': stdin, when no records are piped).") var messageFile: String?
@@ -52,7 +53,7 @@ struct MiraPrompt: ParsableCommand {
     static let valueOptions: Set<String> = [
         "--message-file", "--persona", "--model", "--temperature", "--max-tokens", "--max-reply-chars", "--structured", "--last",
     ]
-    static let flags: Set<String> = ["--list-personas", "--replay", "-h", "--help"]
+    static let flags: Set<String> = ["--list-personas", "--replay", "-h", "--help", "--version"]
 
     func validate() throws {
         if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be 1 or more") }

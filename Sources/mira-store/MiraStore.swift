@@ -11,6 +11,7 @@ struct MiraStore: ParsableCommand {
         commandName: "mira-store",
         abstract: "Load and save Mira's chat sessions (SQLite).",
         discussion: "Database: --db, else $MIRA_DB, else $XDG_DATA_HOME/mira/mira.db (~/.local/share/mira/mira.db).",
+        version: MiraVersion.line("mira-store"),
         subcommands: [New.self, Load.self, Save.self, List.self, Export.self, Import.self, Remove.self])
 
     static func main() {
@@ -34,6 +35,13 @@ struct DatabaseOption: ParsableArguments {
             fatal(stage: "mira-store", error.message, status: error.code.exitStatus)
         }
     }
+}
+
+/// `export` and `rm` of a session that has no messages (none was ever
+/// saved, it was removed, or there is no database yet): a typo, most often.
+/// `load` is different: a session never seen loads as a new, empty one.
+func unknownSession(_ id: String, stage: String) -> Never {
+    fatal(stage: stage, "no session \(id) (mira-store list shows the sessions)", status: .noInput)
 }
 
 /// A session id from the command line, checked before anything is opened.
@@ -146,7 +154,8 @@ extension MiraStore {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a session's messages as JSON Lines, oldest first.")
+            abstract: "Write a session's messages as JSON Lines, oldest first.",
+            discussion: "A session with no messages is not there: exit 66 (mira-store list shows the sessions).")
 
         @OptionGroup var database: DatabaseOption
         @Argument(help: "The session id.") var session: String
@@ -155,8 +164,10 @@ extension MiraStore {
             let id = checkedSession(session)
             let store = database.open(.readOnly)
             var broken = false
+            var exported = 0
             do {
                 try store.export(session: id) { message in
+                    exported += 1
                     broken = !LineWriter.standardOutput.writeLine(JSONWriter.bytes(message.json))
                     return !broken
                 }
@@ -164,6 +175,7 @@ extension MiraStore {
                 fatal(stage: "mira-store export", error.message, status: error.code.exitStatus)
             }
             if broken { fatal(stage: "mira-store export", "cannot write to standard output", status: .ioError) }
+            if exported == 0 { unknownSession(id, stage: "mira-store export") }
         }
     }
 
@@ -196,16 +208,27 @@ extension MiraStore {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Delete a session and all its messages.")
+        static let configuration = CommandConfiguration(
+            commandName: "rm", abstract: "Delete a session and all its messages.",
+            discussion: "A session with no messages is not there: exit 66, and nothing is created.")
 
         @OptionGroup var database: DatabaseOption
         @Argument(help: "The session id.") var session: String
 
         func run() throws {
             let id = checkedSession(session)
+            // Looked up read-only first: removing what is not there creates no
+            // database (nor its folder) and says so instead of "removed 0".
+            do {
+                guard try database.open(.readOnly).contains(session: id) else { unknownSession(id, stage: "mira-store rm") }
+            } catch {
+                fatal(stage: "mira-store rm", error.message, status: error.code.exitStatus)
+            }
             let store = database.open()
             do {
                 let removed = try store.remove(session: id)
+                // Another rm may have taken it between the look-up and the lock.
+                if removed == 0 { unknownSession(id, stage: "mira-store rm") }
                 report(stage: "mira-store rm", line: nil, "removed \(removed) messages of \(id)")
             } catch {
                 fatal(stage: "mira-store rm", error.message, status: error.code.exitStatus)

@@ -96,7 +96,7 @@ import Testing
         let result = try world.sh("mira-prompt hi | mira-llm --retries 0 --base-url http://127.0.0.1:9/v1")
         #expect(result.status == 1)
         #expect((try result.records().first?["error"] as? [String: Any])?["code"] as? String == "unreachable")
-        #expect(result.stderr.hasPrefix("mira-llm: line 1: cannot reach"))
+        #expect(result.stderr.hasPrefix("mira-llm: line 1: the server at http://127.0.0.1:9/v1 is not answering (connection refused)"), "\(result.stderr)")
     }
 
     @Test func aQuotaErrorIsNotRetried() throws {

@@ -64,6 +64,6 @@ import Testing
         let result = try world.sh("mira-prompt hi | mira-llm --retries 1 --base-url http://127.0.0.1:9/v1")
         #expect(result.status == 1)
         #expect((try result.records().first?["error"] as? [String: Any])?["code"] as? String == "unreachable")
-        #expect(result.stderr.hasPrefix("mira-llm: line 1: gave up after 2 attempts: cannot reach"))
+        #expect(result.stderr.hasPrefix("mira-llm: line 1: gave up after 2 attempts: the server at http://127.0.0.1:9/v1 is not answering"), "\(result.stderr)")
     }
 }

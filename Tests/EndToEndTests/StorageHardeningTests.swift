@@ -233,12 +233,13 @@ import Testing
         #expect(records.first?["session"] as? String == "s")
         #expect((records.first?["history"] as? [Any])?.isEmpty == true)
 
+        // No database holds no session: export says so, and creates nothing either.
         let export = try world.sh("mira-store export s --db nothere3/z.db")
-        #expect(export.status == 0, "\(export.stderr)")
+        #expect(export.status == 66, "\(export.stderr)")
         #expect(export.stdout.isEmpty)
 
-        let inPlace = try world.sh("mira-store list --db absent.db && mira-store export s --db absent.db && mira-store load s --db absent.db")
-        #expect(inPlace.status == 0, "\(inPlace.stderr)")
+        let inPlace = try world.sh("mira-store list --db absent.db && mira-store load s --db absent.db && mira-store export s --db absent.db")
+        #expect(inPlace.status == 66, "\(inPlace.stderr)")
 
         for path in ["nothere", "nothere2", "nothere3", "absent.db", "absent.db-wal", "absent.db-shm", "absent.db-journal", "mira.db"] {
             #expect(!FileManager.default.fileExists(atPath: world.dir + "/" + path), "\(path) was created")

@@ -99,6 +99,21 @@ import MiraTestSupport
         #expect(error.message.contains("redirect to http://***@127.0.0.1:9/moved/v1/chat/completions?key=***"))
         #expect(!error.message.contains("u:p") && !error.message.contains("=S"))
     }
+
+    @Test func aNotFoundNamesTheURLAndHintsAtV1OnlyWhenTheBaseLacksIt() {
+        func message(_ url: String) -> String {
+            let verdict = CompletionReader.verdict(status: 404, headers: [:], body: Array(#"{"error":{"message":"no"}}"#.utf8), now: 0, url: url)
+            guard case .failure(let error) = verdict else { Issue.record("\(verdict)"); return "" }
+            #expect(error.code == .badRequest)
+            return error.message
+        }
+        #expect(message("http://u:p@h:1/chat/completions") == "server answered 404 for http://***@h:1/chat/completions: no; the base URL usually ends in /v1 (check OPENAI_BASE_URL or --base-url)")
+        #expect(message("http://h/api/v1/chat/completions") == "server answered 404 for http://h/api/v1/chat/completions: no")
+        #expect(message("http://h/v1?k=S/chat/completions") == "server answered 404 for http://h/v1?k=***: no")
+        #expect(URLText.baseEndsInV1(completionsURL: "http://h/v1/chat/completions"))
+        #expect(!URLText.baseEndsInV1(completionsURL: "http://h/v2/chat/completions"))
+        #expect(!URLText.baseEndsInV1(completionsURL: "http://h/xv1/chat/completions"))
+    }
 }
 
 @Suite struct StreamFlagsStayOutOfRecords {

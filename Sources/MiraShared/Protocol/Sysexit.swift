@@ -6,7 +6,8 @@ package enum Sysexit: Int32, Sendable, CaseIterable {
     case usage = 64
     /// An input line was not a valid record, or a record could not be saved.
     case badInput = 65
-    /// A file named on the command line could not be read.
+    /// A file named on the command line could not be read, or a session
+    /// named there (`mira-store export`, `rm`) does not exist.
     case noInput = 66
     /// The server could not be reached.
     case unavailable = 69
