@@ -68,7 +68,13 @@ import Testing
             let result = try world.sh("mira-prompt hi | mira-llm --timeout \(value)")
             #expect(result.status == 64, "--timeout \(value): \(result.stderr)")
         }
-        #expect(try world.sh("mira-prompt hi | mira-llm --timeout 0.001 --retries 0").status == 1)
+        // 1 ms is accepted and enforced: against a server that takes 300 ms
+        // the turn times out (an instant server could answer within 1 ms).
+        try world.setBehaviour("delay:300")
+        let short = try world.sh("mira-prompt hi | mira-llm --timeout 0.001 --retries 0")
+        #expect(short.status == 1, "\(short.stderr)")
+        #expect(short.stderr.contains("no complete answer within 1 ms"), "\(short.stderr)")
+        try world.setBehaviour("normal")
         #expect(try world.sh("mira-prompt hi | mira-llm --timeout 5").status == 0)
         for value in ["nan", "inf", "-0.5", "2.5"] {
             #expect(try world.sh("mira-prompt --temperature \(value) hi").status == 64, "--temperature \(value)")
@@ -77,7 +83,9 @@ import Testing
 
     @Test func aKeyWithALineBreakIsRefusedBeforeItCanForgeAHeader() throws {
         let world = try World()
-        let result = try world.sh("mira-prompt hi | OPENAI_API_KEY=$'sk-abc\\r\\nX-Forged: 1' mira-llm")
+        // From a file, not a pipe: mira-llm stops before reading, and a
+        // writer upstream would add its own closed-pipe line to stderr.
+        let result = try world.sh("mira-prompt hi > turn.jsonl; OPENAI_API_KEY=$'sk-abc\\r\\nX-Forged: 1' mira-llm < turn.jsonl")
         #expect(result.status == 64, "\(result.stderr)")
         #expect(result.stderr == "mira-llm: OPENAI_API_KEY holds a control character (a line break?): fix the variable\n")
         #expect(try world.requests().isEmpty)
