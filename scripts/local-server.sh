@@ -238,7 +238,7 @@ running_pid() { # prints the pid if our server is alive
 running_port() { local p; p="$(cat "$PORT_FILE" 2>/dev/null || true)"; [[ "$p" =~ ^[0-9]+$ ]] && echo "$p"; }
 base_url() { echo "http://127.0.0.1:$1/v1"; }
 export_line() {
-  echo "export OPENAI_BASE_URL=$(base_url "$1") MIRA_STRUCTURED=json-schema MIRA_MAX_TOKENS=320 MIRA_MAX_REPLY_CHARS=280"
+  echo "export OPENAI_BASE_URL=$(base_url "$1") MIRA_STRUCTURED=json-schema MIRA_MAX_TOKENS=640 MIRA_MAX_REPLY_CHARS=280"
 }
 
 port_free() { # port -> 0 if we can bind 127.0.0.1:port
