@@ -51,9 +51,12 @@ package struct Evaluator {
                 record = read
             }
             recordsRead += 1
-            if record.fields["reply"] != nil || record.fields["error"] != nil { resultsRead += 1 }
+            let isResult = record.fields["reply"] != nil || record.fields["error"] != nil
+            if isResult { resultsRead += 1 }
             let score = Score(record: record, settings: settings)
-            add(score, turn: record.turn)
+            // Only results replace earlier results of their turn: lines that
+            // are not (an export's two messages share a turn id) each count.
+            add(score, turn: isResult ? record.turn : nil)
             if annotate {
                 record.fields["eval"] = score.json
                 write(record, writer)

@@ -80,8 +80,7 @@ struct MiraEval: ParsableCommand {
         }
         let options = ReportOptions(topMoods: topMoods, prices: prices, minPassRate: minPassRate?.value)
         let results = evaluator.results
-        // (Not over input that is not results: two messages of one turn are no re-run.)
-        if results.superseded > 0 && !evaluator.readNoResults {
+        if results.superseded > 0 {
             report(stage: Self.stage, line: nil,
                    "\(results.superseded) earlier record\(results.superseded == 1 ? "" : "s") of re-run turns left out: each turn counts by its last record")
         }

@@ -133,7 +133,10 @@ import Testing
         let export = try world.sh("mira-store export s1 | mira-eval --json")
         #expect(export.status == 65, "\(export.stderr)")
         #expect(export.stderr == hint + "\n")
-        #expect(try JSONSerialization.jsonObject(with: Data(export.stdout.utf8)) as? [String: Any] != nil, "the report is still written")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(export.stdout.utf8)) as? [String: Any], "the report is still written")
+        // Each line counts: an export's user and assistant lines share a turn id but are not re-runs.
+        #expect(report["records"] as? Int == 2)
+        #expect(report["superseded"] as? Int == 0)
 
         // Turns not yet sent to the model are not results either.
         let unsent = try world.sh("printf '%s\\n' '{\"input\":\"a\"}' '{\"input\":\"b\"}' | mira-prompt | mira-eval")
