@@ -26,6 +26,33 @@ package struct PromptSettings: Sendable {
     package static func model(from environment: Environment) -> String {
         environment["MIRA_MODEL"] ?? defaultModel
     }
+
+    /// The settings the environment (and so the config file) gives:
+    /// `MIRA_MODEL`, `MIRA_MAX_TOKENS`, `MIRA_STRUCTURED`, `MIRA_MAX_REPLY_CHARS`.
+    package init(environment: Environment) throws(UsageError) {
+        self.init(
+            model: Self.model(from: environment),
+            maxTokens: try Self.positive(environment, "MIRA_MAX_TOKENS"),
+            structured: try Self.structuredMode(environment),
+            maxReplyCharacters: try Self.positive(environment, "MIRA_MAX_REPLY_CHARS"))
+    }
+
+    /// A positive whole number from the environment, when set.
+    package static func positive(_ environment: Environment, _ name: String) throws(UsageError) -> Int? {
+        guard let text = environment[name] else { return nil }
+        guard let value = Int(text), value > 0 else {
+            throw UsageError("\(name) must be a whole number above 0, not \(Identifiers.quoted(text))")
+        }
+        return value
+    }
+
+    package static func structuredMode(_ environment: Environment) throws(UsageError) -> StructuredMode {
+        guard let text = environment["MIRA_STRUCTURED"] else { return .tools }
+        guard let mode = StructuredMode(rawValue: text) else {
+            throw UsageError("MIRA_STRUCTURED must be tools or json-schema, not \(Identifiers.quoted(text))")
+        }
+        return mode
+    }
 }
 
 /// Builds the chat-completions body for a turn and reads back what it asked for.

@@ -94,3 +94,26 @@ package struct PersonaRegistry: Sendable {
         MiraFolders.config(environment: environment).map { $0 + "/personas" }
     }
 }
+
+extension PersonaRegistry {
+    /// The built-in personas and the user's folder, each skipped file
+    /// handed to `skipped` with its reason (the caller says it on stderr).
+    package static func withUserFolder(skipped: (_ path: String, _ reason: String) -> Void) -> PersonaRegistry {
+        var registry = PersonaRegistry()
+        if let dir = userDirectory() {
+            for (file, reason) in registry.load(directory: dir).skipped { skipped("\(dir)/\(file)", reason) }
+        }
+        return registry
+    }
+
+    /// A persona name a person typed, checked: nil when it is one of these,
+    /// else the reason with the list of known names.
+    package func problem(with name: String) -> String? {
+        do {
+            try Identifiers.validatePersonaName(name)
+        } catch {
+            return error.message
+        }
+        return self[name] == nil ? "unknown persona \(Identifiers.quoted(name)) (known: \(names.joined(separator: ", ")))" : nil
+    }
+}

@@ -127,38 +127,20 @@ struct MiraPrompt: ParsableCommand {
         if replay.status != .ok { throw ExitCode(replay.status.rawValue) }
     }
 
-    /// A positive whole number from the environment, when set.
     static func positive(_ environment: Environment, _ name: String) throws -> Int? {
-        guard let text = environment[name] else { return nil }
-        guard let value = Int(text), value > 0 else { throw ValidationError("\(name) must be a whole number above 0, not \(Identifiers.quoted(text))") }
-        return value
+        do { return try PromptSettings.positive(environment, name) } catch { throw ValidationError(error.message) }
     }
 
     static func structuredMode(_ environment: Environment) throws -> StructuredMode {
-        guard let text = environment["MIRA_STRUCTURED"] else { return .tools }
-        guard let mode = StructuredMode(rawValue: text) else { throw ValidationError("MIRA_STRUCTURED must be tools or json-schema, not \(Identifiers.quoted(text))") }
-        return mode
+        do { return try PromptSettings.structuredMode(environment) } catch { throw ValidationError(error.message) }
     }
 
     func loadPersonas() -> PersonaRegistry {
-        var registry = PersonaRegistry()
-        if let dir = PersonaRegistry.userDirectory() {
-            for (file, reason) in registry.load(directory: dir).skipped {
-                report(stage: Self.stage, line: nil, "skipped persona file \(dir)/\(file): \(reason)")
-            }
-        }
-        return registry
+        PersonaRegistry.withUserFolder { report(stage: Self.stage, line: nil, "skipped persona file \($0): \($1)") }
     }
 
     func checked(_ name: String, in registry: PersonaRegistry) throws -> String {
-        do {
-            try Identifiers.validatePersonaName(name)
-        } catch {
-            throw ValidationError(error.message)
-        }
-        guard registry[name] != nil else {
-            throw ValidationError("unknown persona \(Identifiers.quoted(name)) (known: \(registry.names.joined(separator: ", ")))")
-        }
+        if let problem = registry.problem(with: name) { throw ValidationError(problem) }
         return name
     }
 
