@@ -67,6 +67,12 @@ package struct TurnCaller: @unchecked Sendable {
         }
     }
 
+    /// One prepared record answered in this process (the `mira` command):
+    /// the work of a batch line, with the same fields added.
+    package mutating func answer(_ record: inout Record) throws(StageError) {
+        _ = try answer(&record, line: 0)
+    }
+
     mutating func answer(_ record: inout Record, line: Int) throws(StageError) -> TurnOutcome {
         guard let asked = record.request else {
             throw StageError(.noRequest, "record has no request (run it through mira-prompt first)")

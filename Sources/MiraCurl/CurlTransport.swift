@@ -53,6 +53,9 @@ package final class CurlTransport: ChatTransport {
     /// libcurl's own words for a failure ("no alternative certificate subject
     /// name matches target host name …"), more precise than its error code's.
     let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
+    /// Asked while a transfer runs (at least once a second): true stops it
+    /// (Ctrl-C in `mira chat` cancels the turn in flight).
+    package var shouldStop: (() -> Bool)?
 
     /// libcurl's global set-up, run once however many workers make transports.
     static let globalSetUp: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
@@ -87,6 +90,7 @@ package final class CurlTransport: ChatTransport {
         var onChunk: (Int, UnsafeRawBufferPointer) -> Bool
         var handle: UnsafeMutableRawPointer
         var stopped = false
+        var shouldStop: (() -> Bool)?
 
         init(handle: UnsafeMutableRawPointer, onChunk: @escaping (Int, UnsafeRawBufferPointer) -> Bool) {
             self.handle = handle
@@ -107,6 +111,7 @@ package final class CurlTransport: ChatTransport {
     ) -> Result<(status: Int, headers: [String: String]), TransportFailure> {
         withoutActuallyEscaping(onChunk) { onChunk in
             let transfer = Transfer(handle: handle, onChunk: onChunk)
+            transfer.shouldStop = shouldStop
             return body.withUnsafeBytes { raw in
                 perform(body: raw, transfer: transfer)
             }
@@ -149,6 +154,17 @@ package final class CurlTransport: ChatTransport {
             return length
         }
 
+        _ = mira_curl_set_long(h, CURLOPT_NOPROGRESS, transfer.shouldStop == nil ? 1 : 0)
+        if transfer.shouldStop != nil {
+            _ = mira_curl_set_ptr(h, CURLOPT_XFERINFODATA, context)
+            _ = mira_curl_set_xfer_cb(h, CURLOPT_XFERINFOFUNCTION) { context, _, _, _, _ in
+                let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+                guard transfer.shouldStop?() == true else { return 0 }
+                transfer.stopped = true
+                return 1
+            }
+        }
+
         let rc = curl_easy_perform(h)
         _ = mira_curl_set_ptr(h, CURLOPT_POSTFIELDS, nil)
         if rc == CURLE_OK {
@@ -156,7 +172,7 @@ package final class CurlTransport: ChatTransport {
         }
         let reason = failureText(rc)
         switch rc {
-        case CURLE_WRITE_ERROR where transfer.stopped:
+        case CURLE_WRITE_ERROR where transfer.stopped, CURLE_ABORTED_BY_CALLBACK where transfer.stopped:
             return .failure(TransportFailure(.aborted, "transfer stopped"))
         case CURLE_COULDNT_CONNECT where osErrno == ECONNREFUSED:
             // Nothing listens there: most often a local server not started yet.

@@ -68,6 +68,9 @@ package struct ChatClient {
     package var log: ((String) -> Void)?
     /// Paces attempts across a batch's workers (rate caps, adaptive concurrency).
     package var gate: (any AttemptGate)?
+    /// Asked when an attempt fails: true ends the turn with no retry (the
+    /// person pressed Ctrl-C in `mira chat`).
+    package var isCancelled: () -> Bool = { false }
 
     package init(policy: RetryPolicy = RetryPolicy(), stream: Bool = false, maxResponseBytes: Int = 8 << 20) {
         self.policy = policy
@@ -85,6 +88,7 @@ package struct ChatClient {
         var adapted: [ServerLimitation] = []  // each adaptation is tried once
         while true {
             let verdict = exchange(streaming(body), transport: transport)
+            if case .success = verdict {} else if isCancelled() { throw StageError(.gaveUp, "cancelled") }
             switch verdict {
             case .success(let completion):
                 return (completion, body)

@@ -44,6 +44,12 @@ package enum MiraFolders {
         folder("XDG_CONFIG_HOME", default: "/.config", environment)
     }
 
+    /// `$XDG_STATE_HOME/mira`, else `~/.local/state/mira`: the current
+    /// session and the chat's input history.
+    package static func state(environment: Environment = .process) -> String? {
+        folder("XDG_STATE_HOME", default: "/.local/state", environment)
+    }
+
     static func folder(_ variable: String, default fallback: String, _ environment: Environment) -> String? {
         if let base = environment[variable], base.hasPrefix("/") { return base + "/mira" }
         guard let home = environment["HOME"] else { return nil }

@@ -110,6 +110,40 @@ package enum Files {
 
     package static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
+    /// Replaces a small file whole: written to a temporary file beside it,
+    /// flushed, then renamed over it, so a reader sees the old bytes or the
+    /// new ones, never half. The file is owner-only (`mode`).
+    package static func replace(path: String, with bytes: [UInt8], mode: mode_t = 0o600) -> Result<Void, FileProblem> {
+        let temporary = path + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
+        guard fd >= 0 else { return .failure(FileProblem(errno: errno)) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { systemWrite(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                let problem = FileProblem(errno: errno)
+                _ = systemClose(fd)
+                unlink(temporary)
+                return .failure(problem)
+            }
+            offset += n
+        }
+        let synced = fsync(fd) == 0
+        let problem = synced ? nil : FileProblem(errno: errno)
+        _ = systemClose(fd)
+        if let problem {
+            unlink(temporary)
+            return .failure(problem)
+        }
+        guard rename(temporary, path) == 0 else {
+            let problem = FileProblem(errno: errno)
+            unlink(temporary)
+            return .failure(problem)
+        }
+        return .success(())
+    }
+
     package static func close(_ fd: Int32) {
         _ = systemClose(fd)
     }
