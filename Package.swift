@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "mira-prompt", targets: ["mira-prompt"]),
         .executable(name: "mira-llm", targets: ["mira-llm"]),
         .executable(name: "mira-eval", targets: ["mira-eval"]),
+        .executable(name: "mira", targets: ["mira"]),
     ],
     dependencies: [
         // Command lines, help and usage errors for every executable.
@@ -26,6 +27,11 @@ let package = Package(
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Line editing and input history for `mira chat` (BSD editline: a
+        // Debian package, and what sqlite3 and many shells use).
+        .systemLibrary(
+            name: "CEditLine", pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]),
 
         // Pure values: JSON, records, messages, replies and their contract,
         // identifiers, errors and exit statuses. No libc.
@@ -45,6 +51,9 @@ let package = Package(
         // Adapters at the edges.
         .target(name: "MiraSQLite", dependencies: ["MiraShared", "MiraSystem", "CSQLite"]),
         .target(name: "MiraCurl", dependencies: ["MiraShared", "MiraSystem", "MiraLLM", "CCurl"]),
+        // A whole turn in one process, for people: load, prepare, ask, save;
+        // the current session; a transcript to read.
+        .target(name: "MiraCompanion", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM", "MiraBatch", "MiraSQLite", "MiraCurl"]),
         // What the executables share: failing with one line and a status.
         .target(name: "MiraCLI", dependencies: ["MiraShared", "MiraSystem", argumentParser]),
 
@@ -56,6 +65,12 @@ let package = Package(
                 "MiraShared", "MiraSystem", "MiraLLM", "MiraBatch", "MiraCurl", "MiraSQLite", "MiraCLI", argumentParser,
             ]),
         .executableTarget(name: "mira-eval", dependencies: ["MiraShared", "MiraSystem", "MiraEval", "MiraCLI", argumentParser]),
+        // The front door for people: one turn, a chat, the log, the settings.
+        .executableTarget(
+            name: "mira",
+            dependencies: [
+                "MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM", "MiraSQLite", "MiraCurl", "MiraCompanion", "MiraCLI", "CEditLine", argumentParser,
+            ]),
 
         // Temporary folders, pipes and JSON helpers the unit tests share.
         .target(name: "MiraTestSupport", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM"], path: "Tests/MiraTestSupport"),
@@ -66,6 +81,7 @@ let package = Package(
         .testTarget(name: "MiraBatchTests", dependencies: ["MiraShared", "MiraSystem", "MiraLLM", "MiraBatch", "MiraTestSupport"]),
         .testTarget(name: "MiraEvalTests", dependencies: ["MiraShared", "MiraSystem", "MiraEval", "MiraTestSupport"]),
         .testTarget(name: "MiraSQLiteTests", dependencies: ["MiraShared", "MiraSystem", "MiraSQLite", "MiraTestSupport"]),
+        .testTarget(name: "MiraCompanionTests", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM", "MiraSQLite", "MiraCompanion", "MiraTestSupport"]),
         // Runs the built executables in real pipelines (needs no library code).
         .testTarget(name: "EndToEndTests"),
     ]

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs the system packages Mira builds against, when they are missing.
-# Debian's libsqlite3-dev and libcurl4-openssl-dev (and pkg-config to find them).
+# Debian's libsqlite3-dev, libcurl4-openssl-dev and libedit-dev (and pkg-config to find them).
 set -euo pipefail
 
 missing=()
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 pkg-config --exists sqlite3 2>/dev/null || missing+=(libsqlite3-dev)
 pkg-config --exists libcurl 2>/dev/null || missing+=(libcurl4-openssl-dev)
+pkg-config --exists libedit 2>/dev/null || missing+=(libedit-dev)           # mira chat's line editing
 command -v python3 >/dev/null 2>&1 || missing+=(python3)   # the tests' fake server
 command -v script >/dev/null 2>&1 || missing+=(bsdutils)   # the tests' terminal
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)         # the tests of mira chat on a real terminal
 [ -x /usr/bin/curl ] || missing+=(curl)                    # the fake server's self-tests
 
 [ ${#missing[@]} -eq 0 ] && exit 0

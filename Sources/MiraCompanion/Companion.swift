@@ -1,0 +1,73 @@
+import MiraBatch
+import MiraCurl
+import MiraLLM
+import MiraPrompt
+import MiraShared
+import MiraSQLite
+import MiraSystem
+
+/// One chat turn in one process, for people: the session's history loaded,
+/// the request built, the reply asked for and validated, the turn saved.
+/// The same library calls the four-stage pipeline makes
+/// (`mira-store load | mira-prompt | mira-llm | mira-store save`), so the
+/// record, the request and what is stored are the same.
+package final class Companion {
+    package let store: SessionStore
+    package var preparer: TurnPreparer
+    var caller: TurnCaller
+    /// How many earlier messages a turn carries (mira-store load's default).
+    package var historyWindow = 15
+    let textBox = TextBox()
+    /// Receives the reply's text while it streams in (only when streaming).
+    package var onText: ([UInt8]) -> Void {
+        get { textBox.sink }
+        set { textBox.sink = newValue }
+    }
+
+    /// `stream`: ask the server to stream, so `onText` sees the reply as it is written.
+    /// `shouldStop` cancels a turn in flight (checked during the transfer and between retries).
+    package init(store: SessionStore, preparer: TurnPreparer, server: ServerSettings, retries: Int = 3,
+                 stream: Bool, shouldStop: (() -> Bool)? = nil, sleep: ((Int) -> Void)? = nil) {
+        self.store = store
+        self.preparer = preparer
+        var client = ChatClient(policy: RetryPolicy(maxRetries: retries), stream: stream)
+        let box = textBox
+        client.onText = { box.sink($0) }
+        if let shouldStop { client.isCancelled = shouldStop }
+        if let sleep { client.sleep = sleep }
+        let endpoint = server.endpoint
+        caller = TurnCaller(
+            stage: "mira", source: .server(client, makeTransport: {
+                let transport = CurlTransport(endpoint: endpoint)
+                transport.shouldStop = shouldStop
+                return transport
+            }),
+            cacheScope: endpoint.completionsURL, report: { _, _ in })
+        caller.tokenLimitField = server.tokenLimitField
+        CurlTransport.prepare()
+    }
+
+    /// The record the turn would have as it leaves `mira-store load` and
+    /// `mira-prompt`: history, input, turn id, forced persona, request.
+    package func prepare(message: String, session: String, persona: String?) throws(StageError) -> Record {
+        var record = Record(session: session, history: try store.load(session: session, last: historyWindow))
+        var preparer = self.preparer
+        preparer.forcedPersona = persona
+        try preparer.prepare(&record, message: message)
+        return record
+    }
+
+    /// Asks for the reply and saves the turn, whole or not at all. Returns
+    /// the finished record, as `mira-store save` passes it on.
+    package func take(message: String, session: String, persona: String?) throws(StageError) -> Record {
+        var record = try prepare(message: message, session: session, persona: persona)
+        try caller.answer(&record)
+        _ = try store.save(record: record, session: session)
+        return record
+    }
+}
+
+/// Lets the client's text callback reach the companion made after it.
+final class TextBox {
+    var sink: ([UInt8]) -> Void = { _ in }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import MiraCLI
+import MiraPrompt
+import MiraShared
+import MiraSystem
+
+/// The front door for people: one turn (`mira "…"`), a chat (`mira chat`),
+/// the log, the sessions and the settings. The same library code as the
+/// four filters, in one process.
+@main
+struct Mira: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mira",
+        abstract: "Talk to Mira: one turn, a chat, the log of a session, the settings.",
+        discussion: """
+            mira "message" continues the current session (the first call starts one and
+            remembers it) and prints the reply. mira chat talks turn after turn.
+
+            Settings: flags, else the environment, else the config file (mira config path).
+            The same settings as the filters: OPENAI_BASE_URL, OPENAI_API_KEY, MIRA_MODEL, ...
+            """,
+        version: MiraVersion.line("mira"),
+        subcommands: [Say.self, Chat.self, Log.self, Sessions.self],
+        defaultSubcommand: Say.self)
+
+    static func main() {
+        Platform.prepareProcess()
+        main(arguments(Array(CommandLine.arguments.dropFirst())))
+    }
+
+    static let subcommandNames: Set<String> = ["say", "chat", "log", "sessions", "config", "help"]
+
+    /// A message is never an option ("-5 degrees out"): for a turn, words
+    /// that are not Say's options move behind `--`; subcommands parse as usual.
+    static func arguments(_ given: [String]) -> [String] {
+        if let first = given.first, subcommandNames.contains(first) { return given }
+        if given.contains("--generate-completion-script") || given.contains("--experimental-dump-help") || given.first?.hasPrefix("---") == true {
+            return given
+        }
+        return MessageArguments.rearranged(given, valueOptions: Say.valueOptions, flags: Say.flags)
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import MiraCLI
+import MiraCompanion
+import MiraCurl
+import MiraPrompt
+import MiraShared
+import MiraSQLite
+import MiraSystem
+
+/// What every `mira` command shares: where the database is, which session
+/// is current, the personas, and a companion made from the settings.
+enum Setup {
+    static let stage = "mira"
+
+    /// The session database (`MIRA_DB`, else the data folder), opened to read
+    /// or to write; reading creates nothing.
+    static func store(_ access: SessionStore.Access) -> SessionStore {
+        guard let path = StoreLocation.resolve(explicit: nil) else {
+            fatal(stage: stage, "no database path: set MIRA_DB or HOME", status: .usage)
+        }
+        do {
+            return try SessionStore(path: path, access: access)
+        } catch {
+            fatal(stage: stage, error.message, status: error.code.exitStatus)
+        }
+    }
+
+    static func currentSession() -> CurrentSession {
+        guard let current = CurrentSession.located() else {
+            fatal(stage: stage, "no state folder for the current session: set XDG_STATE_HOME or HOME", status: .usage)
+        }
+        return current
+    }
+
+    /// A session id typed by a person, checked.
+    static func checked(session id: String) throws -> String {
+        do {
+            try Identifiers.validateSession(id)
+        } catch {
+            throw ValidationError(error.message)
+        }
+        return id
+    }
+
+    /// Remembers `session` as current; a failure is said, not fatal: the turn matters more.
+    static func remember(_ session: String, in current: CurrentSession) {
+        if case .failure(let problem) = current.remember(session) {
+            report(stage: stage, line: nil, "warning: cannot remember the current session in \(current.path): \(problem)")
+        }
+    }
+
+    static func personas() -> PersonaRegistry {
+        PersonaRegistry.withUserFolder { report(stage: stage, line: nil, "skipped persona file \($0): \($1)") }
+    }
+
+    /// A companion for turns: prompt settings and the server from the
+    /// settings (flags beat them), the database opened to write.
+    static func companion(model: String?, stream: Bool, interruptible: Bool) -> Companion {
+        let environment = Environment.process
+        let prompt: PromptSettings
+        let server: ServerSettings
+        do {
+            prompt = try PromptSettings(environment: environment)
+            server = try ServerSettings(environment: environment)
+        } catch {
+            fatal(stage: stage, error.message, status: .usage)
+        }
+        var settings = prompt
+        if let model { settings.model = model }
+        let preparer = TurnPreparer(registry: personas(), settings: settings)
+        return Companion(
+            store: store(.readWrite), preparer: preparer, server: server, stream: stream,
+            shouldStop: interruptible ? { TurnInterrupt.isRaised } : nil,
+            sleep: interruptible ? { TurnInterrupt.sleep(milliseconds: $0) } : nil)
+    }
+
+    /// The message shown for a failed turn, with what to do when the cause is a common one.
+    static func failure(_ error: StageError) -> String {
+        error.message
+    }
+}
