@@ -20,11 +20,11 @@ struct Chat: ParsableCommand {
 
     func validate() throws {
         if let session { _ = try Setup.checked(session: session) }
+        if let persona, let problem = Setup.personas().problem(with: persona) { throw ValidationError(problem) }
     }
 
     func run() throws {
         let registry = Setup.personas()
-        if let persona, let problem = registry.problem(with: persona) { throw ValidationError(problem) }
         let current = Setup.currentSession()
         let id = session ?? current.read() ?? Identifiers.newSessionID()
         TurnInterrupt.install()

@@ -30,6 +30,7 @@ struct Say: ParsableCommand {
     func validate() throws {
         if new && session != nil { throw ValidationError("--new starts a session; -s picks one: not both") }
         if let session { _ = try Setup.checked(session: session) }
+        if let persona, let problem = Setup.personas().problem(with: persona) { throw ValidationError(problem) }
     }
 
     func run() throws {
@@ -40,8 +41,6 @@ struct Say: ParsableCommand {
             print(Explanation.pipeline(session: id, message: text, persona: persona, model: model))
             return
         }
-        let registry = Setup.personas()
-        if let persona, let problem = registry.problem(with: persona) { throw ValidationError(problem) }
         Setup.remember(id, in: current)
 
         let output = LineWriter.standardOutput

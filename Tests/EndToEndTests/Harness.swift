@@ -101,6 +101,7 @@ final class World {
         env["MIRA_DB"] = database
         env["XDG_CONFIG_HOME"] = dir + "/config"
         env["XDG_DATA_HOME"] = dir + "/data"
+        env["XDG_STATE_HOME"] = dir + "/state"
         env["OPENAI_API_KEY"] = apiKey ?? "sk-test-not-a-real-key"
         env["MIRA_MODEL"] = nil
         for (k, v) in extraEnvironment { env[k] = v }

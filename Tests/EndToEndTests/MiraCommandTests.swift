@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+
+/// `mira`, the front for people, run as a user types it against the fake server.
+@Suite struct MiraCommandTests {
+    /// The fields of stored messages that do not vary run to run.
+    static func lasting(_ messages: [[String: Any]]) -> [String] {
+        messages.map { m in
+            ["role", "content", "persona", "mood"].map { "\($0)=\(m[$0] as? String ?? "-")" }.joined(separator: " ")
+        }
+    }
+
+    @Test func aTurnSendsAndSavesExactlyWhatTheFourStagePipelineDoes() throws {
+        let world = try World()
+        for message in ["rough day", "thanks for listening"] {
+            #expect(try world.sh(turn("piped", message)).status == 0)
+            let mira = try world.sh("mira -s direct \(shellQuote(message))")
+            #expect(mira.status == 0, "\(mira.stderr)")
+        }
+        let requests = try world.requests()
+        try #require(requests.count == 4)
+        // Same history, same message: byte for byte the same request body.
+        for k in [0, 2] {
+            let piped = try JSONSerialization.data(withJSONObject: requests[k], options: [.sortedKeys])
+            let direct = try JSONSerialization.data(withJSONObject: requests[k + 1], options: [.sortedKeys])
+            #expect(piped == direct, "request \(k) differs")
+        }
+        #expect(Self.lasting(try world.exported("piped")) == Self.lasting(try world.exported("direct")))
+        #expect(try world.exported("direct").count == 4)
+        #expect(try world.halfTurns("direct").isEmpty)
+    }
+
+    @Test func theReplyGoesToStdoutAndTheFirstCallStartsASessionTheNextOnesContinue() throws {
+        let world = try World()
+        let first = try world.sh("mira hello there")
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout == "echo: hello there (2 messages)\n")
+        #expect(first.stderr == "")
+        let second = try world.sh("mira 'and again'")
+        #expect(second.stdout == "echo: and again (4 messages)\n")
+
+        let sessions = try world.sh("mira sessions --json")
+        let listed = try sessions.records()
+        #expect(listed.count == 1)
+        #expect(listed.first?["current"] as? Bool == true)
+        #expect(listed.first?["messages"] as? Int == 4)
+
+        let fresh = try world.sh("mira --new 'a new start'")
+        #expect(fresh.stdout == "echo: a new start (2 messages)\n")
+        #expect(try world.sh("mira sessions --json").records().count == 2)
+        // The new session is the current one now.
+        #expect(try world.sh("mira 'still new'").stdout == "echo: still new (4 messages)\n")
+    }
+
+    @Test func theMessageComesFromStdinWhenItIsNotATerminalAndMayStartWithADash() throws {
+        let world = try World()
+        let piped = try world.sh("echo 'from a pipe' | mira -s s1")
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(piped.stdout == "echo: from a pipe (2 messages)\n")
+        let dashed = try world.sh("mira -s s1 -5 degrees out")
+        #expect(dashed.stdout == "echo: -5 degrees out (4 messages)\n", "\(dashed.stderr)")
+        let empty = try world.sh("mira -s s1 < /dev/null")
+        #expect(empty.status == 64)
+        #expect(empty.stderr.contains("no message"))
+    }
+
+    @Test func aForcedPersonaIsSentAndAnUnknownOneIsRefusedWithTheChoices() throws {
+        let world = try World()
+        #expect(try world.sh("mira -s s1 --persona haven 'I cannot breathe'").status == 0)
+        let request = try #require(try world.requests().first)
+        let system = try #require(World.messages(of: request).first?["content"] as? String)
+        #expect(system.contains("haven"))
+        #expect(!system.contains("## forbidden"))
+
+        let refused = try world.sh("mira -s s1 --persona nope hi")
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains(#"unknown persona "nope" (known: default, forbidden, hallow, haven)"#))
+        #expect(try world.requests().count == 1)
+    }
+
+    @Test func explainPrintsAPipelineThatDoesTheSameTurn() throws {
+        let world = try World()
+        let explained = try world.sh("mira -s s1 --explain \"it's -5 out\"")
+        #expect(explained.status == 0)
+        #expect(explained.stdout == "mira-store load s1 | mira-prompt -- 'it'\\''s -5 out' | mira-llm | mira-store save s1\n")
+        #expect(try world.requests().isEmpty)
+        let ran = try world.sh(explained.stdout)
+        #expect(ran.status == 0, "\(ran.stderr)")
+        #expect(try world.exported("s1").first?["content"] as? String == "it's -5 out")
+    }
+
+    @Test func logShowsWhoWhenPersonaAndMoodAndJsonIsTheExport() throws {
+        let world = try World()
+        #expect(try world.sh("mira -s s1 'hi \u{1B}[2J there'").status == 0)
+        let log = try world.sh("mira log")
+        #expect(log.status == 0, "\(log.stderr)")
+        let lines = log.stdout.components(separatedBy: "\n")
+        #expect(lines[0] == "session s1 · 2 messages")
+        #expect(lines[2].hasPrefix("you · 20"))
+        #expect(lines[3] == "hi \u{1B}[2J there", "into a pipe the text is exact")
+        #expect(lines[5].hasPrefix("mira · 20") && lines[5].hasSuffix(" · default · curious"))
+        #expect(!log.stdout.contains("\u{1B}[1m"), "no colour into a pipe")
+
+        let json = try world.sh("mira log s1 --json")
+        let export = try world.sh("mira-store export s1")
+        #expect(json.stdout == export.stdout)
+
+        let missing = try world.sh("mira log nosuch")
+        #expect(missing.status == 66)
+        #expect(missing.stderr == "mira: no session nosuch (mira sessions lists them)\n")
+    }
+
+    @Test func logAndSessionsCreateNothing() throws {
+        let world = try World()
+        let sessions = try world.sh("mira sessions")
+        #expect(sessions.status == 0)
+        #expect(sessions.stdout == "no sessions yet: mira \"hi\" starts one\n")
+        let log = try world.sh("mira log")
+        #expect(log.status == 66)
+        #expect(log.stderr.contains("no current session yet"))
+        #expect(!FileManager.default.fileExists(atPath: world.database))
+    }
+
+    @Test func noKeyForOpenAIIsAUsageErrorBeforeAnyRequest() throws {
+        let world = try World()
+        let result = try world.sh("mira -s s1 hi", extraEnvironment: ["OPENAI_BASE_URL": "", "OPENAI_API_KEY": ""])
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("mira: no OPENAI_API_KEY for https://api.openai.com/v1: set OPENAI_API_KEY"))
+        #expect(try world.exported("s1").isEmpty)
+    }
+
+    @Test func aServerNotStartedSaysSoAndSavesNothing() throws {
+        let world = try World()
+        let result = try world.sh("mira -s s1 hi", extraEnvironment: ["OPENAI_BASE_URL": "http://127.0.0.1:9/v1"])
+        #expect(result.status == 69)
+        #expect(result.stderr.contains("is not answering (connection refused): start it"))
+        #expect(result.stdout == "")
+        #expect(try world.exported("s1").isEmpty)
+    }
+
+    @Test func chatReadsLinesFromAPipeRunsCommandsAndSavesEachTurn() throws {
+        let world = try World()
+        let typed = ["hi", "/persona nope", "/persona haven", "how are you", "/persona auto", "/nope", "//slash", "/new", "fresh", "/quit", "never sent"]
+        let chat = try world.sh("mira chat s1", stdin: typed.joined(separator: "\n") + "\n")
+        #expect(chat.status == 0, "\(chat.stderr)")
+        #expect(chat.stdout.contains("echo: hi (2 messages)\n  default · curious\n"))
+        #expect(chat.stdout.contains("echo: how are you (4 messages)\n  haven · curious\n"))
+        #expect(chat.stdout.contains("echo: /slash (6 messages)\n"))
+        #expect(chat.stdout.contains("echo: fresh (2 messages)\n"))
+        #expect(chat.stderr.contains(#"mira: unknown persona "nope" (known: default, forbidden, hallow, haven)"#))
+        #expect(chat.stderr.contains("mira: unknown command /nope"))
+        #expect(try world.askedMessages() == ["hi", "how are you", "/slash", "fresh"])
+        let forced = World.messages(of: try world.requests()[1]).first?["content"] as? String ?? ""
+        #expect(!forced.contains("## forbidden"), "the second turn forced haven")
+        #expect(try world.exported("s1").count == 6)
+    }
+}
