@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+
+/// `mira chat` on a real terminal (tmux), against a fake server that streams
+/// its reply slowly: what a person sees on the screen.
+@Suite(.serialized) struct TerminalChatTests {
+    /// Each half event of the stream waits this long, so a reply takes seconds.
+    static let slowStream = ["--stream-gap", "120"]
+
+    @Test func theReplyAppearsWhileItStreamsAndStaysWithItsPersonaAndMood() throws {
+        let world = try World(serverArguments: Self.slowStream)
+        let terminal = try TerminalScreen(world: world, command: "mira chat s1")
+        try terminal.wait(for: "you>")
+        try terminal.type("tell me about your day")
+        try terminal.press("Enter")
+        // Part of the reply is on the screen before the turn is over.
+        let partial = try terminal.wait(for: "part of the reply") { $0.contains("echo: tell") }
+        #expect(!partial.contains("default · curious"), "the turn had already ended:\n\(partial)")
+        let done = try terminal.wait(for: "default · curious")
+        #expect(done.contains("echo: tell me about your day (2 messages)\n  default · curious\nyou>"), "\(done)")
+        #expect(!done.contains("mira-llm"), "no progress or summary line")
+        #expect(try world.exported("s1").count == 2)
+    }
+
+    @Test func ctrlCCancelsTheTurnInFlightSavesNothingAndTheChatGoesOn() throws {
+        let world = try World(serverArguments: Self.slowStream)
+        let terminal = try TerminalScreen(world: world, command: "mira chat s1")
+        try terminal.wait(for: "you>")
+        try terminal.type("a long story please")
+        try terminal.press("Enter")
+        try terminal.wait(for: "the reply streaming") { $0.contains("echo: a") }
+        try terminal.press("C-c")
+        try terminal.wait(for: "stopped: that turn was not saved\nyou>")
+        #expect(try world.exported("s1").isEmpty, "nothing half-saved")
+
+        try terminal.type("still there?")
+        try terminal.press("Enter")
+        let screen = try terminal.wait(for: "default · curious")
+        #expect(screen.contains("echo: still there? (2 messages)"))
+        #expect(!screen.contains("[exit"), "the chat is still running:\n\(screen)")
+        #expect(try world.askedMessages() == ["a long story please", "still there?"])
+        #expect(try world.exported("s1").count == 2)
+    }
+
+    @Test func personaSwitchesAndABadNameIsRefusedWithTheChoicesWithoutLosingTheNextMessage() throws {
+        let world = try World()
+        let terminal = try TerminalScreen(world: world, command: "mira chat s1")
+        try terminal.wait(for: "you>")
+        try terminal.type("/persona nope")
+        try terminal.press("Enter")
+        try terminal.wait(for: #"unknown persona "nope" (known: default, forbidden, hallow, haven)"#)
+        try terminal.type("/persona haven")
+        try terminal.press("Enter")
+        try terminal.wait(for: "persona haven until /persona auto")
+        try terminal.type("hold me")
+        try terminal.press("Enter")
+        let screen = try terminal.wait(for: "haven · curious")
+        #expect(screen.contains("echo: hold me (2 messages)\n  haven · curious"))
+        #expect(try world.askedMessages() == ["hold me"])
+    }
+
+    @Test func ctrlCAtThePromptDropsTheLineUpBringsBackHistoryAndCtrlDLeaves() throws {
+        let world = try World()
+        let terminal = try TerminalScreen(world: world, command: "mira chat s1")
+        try terminal.wait(for: "you>")
+        try terminal.type("first words")
+        try terminal.press("Enter")
+        // The prompt is drawn once libedit has the terminal: type only then, as a person would.
+        try terminal.wait(for: "default · curious\nyou>")
+        try terminal.type("half typed")
+        try terminal.wait(for: "you> half typed")
+        try terminal.press("C-c")
+        try terminal.wait(for: "you> half typed\nyou>")
+        try terminal.press("Up")
+        try terminal.wait(for: "you> half typed\nyou> first words")
+        try terminal.press("C-u")
+        try terminal.press("C-d")
+        try terminal.wait(for: "[exit 0]")
+        #expect(try world.askedMessages() == ["first words"])
+    }
+}
