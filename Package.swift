@@ -45,7 +45,7 @@ let package = Package(
         // Adapters at the edges.
         .target(name: "MiraSQLite", dependencies: ["MiraShared", "MiraSystem", "CSQLite"]),
         .target(name: "MiraCurl", dependencies: ["MiraShared", "MiraSystem", "MiraLLM", "CCurl"]),
-        // What the executables share: failing with one line and a status.
+        // What the executables share: starting up (the config file), failing with one line and a status.
         .target(name: "MiraCLI", dependencies: ["MiraShared", "MiraSystem", argumentParser]),
 
         .executableTarget(name: "mira-store", dependencies: ["MiraShared", "MiraSystem", "MiraSQLite", "MiraCLI", argumentParser]),
