@@ -54,7 +54,7 @@ let package = Package(
         // A whole turn in one process, for people: load, prepare, ask, save;
         // the current session; a transcript to read.
         .target(name: "MiraCompanion", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM", "MiraBatch", "MiraSQLite", "MiraCurl"]),
-        // What the executables share: failing with one line and a status.
+        // What the executables share: starting up (the config file), failing with one line and a status.
         .target(name: "MiraCLI", dependencies: ["MiraShared", "MiraSystem", argumentParser]),
 
         .executableTarget(name: "mira-store", dependencies: ["MiraShared", "MiraSystem", "MiraSQLite", "MiraCLI", argumentParser]),

@@ -105,7 +105,8 @@ port=$(sed -n 's/^PORT=//p' "$work/port")
 [[ -n $port ]] || { say "the fake server did not start"; exit 1; }
 base=http://127.0.0.1:$port/v1
 completions() { curl -s "http://127.0.0.1:$port/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["completions"])'; }
-# Mira reads its server, key and persona folder from the environment.
+# Mira reads its server, key and persona folder from the environment (and a
+# config file from the scratch XDG_CONFIG_HOME: none, so not the user's).
 export OPENAI_BASE_URL=$base OPENAI_API_KEY=bench XDG_CONFIG_HOME=$work/config
 unset MIRA_DB MIRA_MODEL MIRA_STRUCTURED MIRA_MAX_TOKENS MIRA_MAX_REPLY_CHARS
 

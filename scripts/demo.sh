@@ -33,7 +33,8 @@ trap cleanup EXIT
 
 # The demo keeps its memory in a scratch database, so it leaves yours alone.
 export MIRA_DB="$work/demo.db"
-unset OPENAI_API_KEY
+# Set empty, not unset: an unset key would come from the config file.
+export OPENAI_API_KEY=
 session=$("$bin/mira-store" new)
 echo "demo: session $session against $OPENAI_BASE_URL (SmolLM2-135M: the structure is real, the wording is a tiny model's)" >&2
 echo

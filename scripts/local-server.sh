@@ -10,6 +10,10 @@
 #                                            server needs (it ignores forced tool calls and
 #                                            enforces json_schema under a grammar, so a
 #                                            capped reply always closes its JSON)
+#   scripts/local-server.sh start --save     the same, and also write those settings into
+#                                            Mira's config file ($XDG_CONFIG_HOME/mira/config,
+#                                            else ~/.config/mira/config; other lines kept), so
+#                                            the tools use this server without the exports
 #   scripts/local-server.sh stop             stop it (ok if not running)
 #   scripts/local-server.sh status           exit 0 if running, 3 if not
 #   scripts/local-server.sh port | env       print the port / the export line (exit 3 if not running)
@@ -237,8 +241,16 @@ running_pid() { # prints the pid if our server is alive
 }
 running_port() { local p; p="$(cat "$PORT_FILE" 2>/dev/null || true)"; [[ "$p" =~ ^[0-9]+$ ]] && echo "$p"; }
 base_url() { echo "http://127.0.0.1:$1/v1"; }
-export_line() {
-  echo "export OPENAI_BASE_URL=$(base_url "$1") MIRA_STRUCTURED=json-schema MIRA_MAX_TOKENS=640 MIRA_MAX_REPLY_CHARS=280"
+settings() { # port -> the NAME=value settings that point Mira at this server
+  echo "OPENAI_BASE_URL=$(base_url "$1") MIRA_STRUCTURED=json-schema MIRA_MAX_TOKENS=640 MIRA_MAX_REPLY_CHARS=280"
+}
+export_line() { echo "export $(settings "$1")"; }
+save_settings() { # port -> the same settings into the config file (scripts/config-set.py)
+  local file
+  # shellcheck disable=SC2046  # settings are NAME=value words without spaces
+  file="$(python3 "$(dirname "${BASH_SOURCE[0]}")/config-set.py" $(settings "$1"))" \
+    || die "cannot save the settings into Mira's config file (see above)"
+  note "saved $(settings "$1" | sed 's/=[^ ]*//g') in $file"
 }
 
 port_free() { # port -> 0 if we can bind 127.0.0.1:port
@@ -282,12 +294,13 @@ clear_state() { rm -f "$PID_FILE" "$PORT_FILE"; }
 
 # ---- commands --------------------------------------------------------------------
 cmd_start() {
-  local want=""
+  local want="" save=0
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --port) [[ $# -ge 2 ]] || die "--port needs a value"; want="$2"; shift 2 ;;
       --port=*) want="${1#--port=}"; shift ;;
-      *) die "unknown option for start: $1 (usage: start [--port N])" ;;
+      --save) save=1; shift ;;
+      *) die "unknown option for start: $1 (usage: start [--port N] [--save])" ;;
     esac
   done
   if [[ -n "$want" ]] && { ! [[ "$want" =~ ^[0-9]+$ ]] || (( want < 1 || want > 65535 )); }; then
@@ -301,6 +314,7 @@ cmd_start() {
     if [[ -n "$want" && "$want" != "$port" ]]; then
       note "already running on port $port (pid $pid); ignoring --port $want (stop it first to change)"
     fi
+    if (( save )); then save_settings "$port"; fi
     export_line "$port"
     return 0
   fi
@@ -345,6 +359,7 @@ cmd_start() {
     sleep 0.25
   done
   note "llama-server running (pid $pid, port $port, log $LOG_FILE)"
+  if (( save )); then save_settings "$port"; fi
   export_line "$port"
 }
 
@@ -380,7 +395,7 @@ cmd_status() {
 
 usage() {
   cat <<EOF
-usage: $(basename "$0") build | start [--port N] | stop | status | port | env
+usage: $(basename "$0") build | start [--port N] [--save] | stop | status | port | env
   cache: $BASE
 EOF
 }

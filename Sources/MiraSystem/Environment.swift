@@ -17,10 +17,26 @@ package struct Environment: Sendable {
         self.lookup = lookup
     }
 
-    /// This process's environment.
-    package static let process = Environment { name in
+    /// This process's variables alone: what finds the config file, which
+    /// must not be looked for through itself.
+    package static let variables = Environment { name in
         guard let value = getenv(name) else { return nil }
         return String(cString: value)
+    }
+
+    /// This process's settings: its variables over its config file, what
+    /// every tool reads. A file that cannot be used adds nothing here; the
+    /// executables refuse to start with it (`Startup.prepare`).
+    package static let process = Environment(variables, over: (try? ConfigFile.ofThisProcess.get()) ?? ConfigFile())
+
+    /// `variables` over `file`: a variable that is set wins, even set empty,
+    /// so `OPENAI_API_KEY= mira-llm` switches off a key the file holds. Only
+    /// the known settings come from the file.
+    package init(_ variables: Environment, over file: ConfigFile) {
+        lookup = { name in
+            if let value = variables.lookup(name) { return value }
+            return KnownSetting.named(name) == nil ? nil : file[name]
+        }
     }
 
     /// The value, or nil when unset or empty.
@@ -39,7 +55,7 @@ package enum MiraFolders {
         folder("XDG_DATA_HOME", default: "/.local/share", environment)
     }
 
-    /// `$XDG_CONFIG_HOME/mira`, else `~/.config/mira`: persona files.
+    /// `$XDG_CONFIG_HOME/mira`, else `~/.config/mira`: the config file and persona files.
     package static func config(environment: Environment = .process) -> String? {
         folder("XDG_CONFIG_HOME", default: "/.config", environment)
     }

@@ -57,7 +57,7 @@ struct MiraEval: ParsableCommand {
     }
 
     static func main() {
-        Platform.prepareProcess()
+        Startup.prepare(stage: "mira-eval")
         main(nil)
     }
 

@@ -19,7 +19,7 @@ struct MiraLLM: ParsableCommand {
 
             Output is in input order unless --unordered. Records that already carry an error pass through; a record that fails gets an error field and the run goes on.
 
-            Exit status: 0 when every record went through, else the number that failed (63 means 63 or more); 64 usage; 66 a --resume or --from-batch file cannot be read; 74 output closed or the cache cannot be opened; 130/143 stopped by Ctrl-C/SIGTERM (complete records are written whole: run again with --resume to finish).
+            Exit status: 0 when every record went through, else the number that failed (63 means 63 or more); 64 usage; 66 a --resume or --from-batch file cannot be read; 74 output closed or the cache cannot be opened; 78 the config file cannot be read or holds a wrong line; 130/143 stopped by Ctrl-C/SIGTERM (complete records are written whole: run again with --resume to finish).
 
             --cache keeps validated answers in $MIRA_REPLY_CACHE, else $XDG_DATA_HOME/mira/cache.db.
             """,
@@ -72,7 +72,7 @@ struct MiraLLM: ParsableCommand {
     }
 
     static func main() {
-        Platform.prepareProcess()
+        Startup.prepare(stage: "mira-llm")
         main(nil)
     }
 

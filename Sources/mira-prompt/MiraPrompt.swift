@@ -44,7 +44,7 @@ struct MiraPrompt: ParsableCommand {
     /// A message is never an option: "-5 degrees" or "-the boss yelled" is
     /// what the user said, so arguments are sorted before parsing.
     static func main() {
-        Platform.prepareProcess()
+        Startup.prepare(stage: "mira-prompt")
         main(MessageArguments.rearranged(Array(CommandLine.arguments.dropFirst()), valueOptions: valueOptions, flags: flags))
     }
 

@@ -15,7 +15,7 @@ struct MiraStore: ParsableCommand {
         subcommands: [New.self, Load.self, Save.self, List.self, Export.self, Import.self, Remove.self])
 
     static func main() {
-        Platform.prepareProcess()
+        Startup.prepare(stage: "mira-store")
         main(nil)
     }
 }

@@ -59,7 +59,9 @@ else
 fi
 extra=()
 [[ ${BATCH_NO_PYTHON_MEMORY:-0} == 1 ]] && extra+=(--no-python-memory)
-# Mira reads no persona folder or model settings from this user's environment.
-unset MIRA_MODEL MIRA_STRUCTURED MIRA_MAX_TOKENS MIRA_MAX_REPLY_CHARS
+# Mira reads no persona folder or model settings from this user's environment,
+# nor from their config file (~/.config/mira/config).
+unset MIRA_MODEL MIRA_STRUCTURED MIRA_MAX_TOKENS MIRA_MAX_REPLY_CHARS MIRA_TOKEN_LIMIT_FIELD SSL_CERT_FILE
+export XDG_CONFIG_HOME=$here/.no-such-config
 python3 "$here/bench.py" --mira "$mira_arg" --mira-note "$mira_note" --python "$venv/bin/python" \
   --cache "$cache" --out "$out" "${smoke[@]}" "${extra[@]}"

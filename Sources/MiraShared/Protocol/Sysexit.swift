@@ -21,4 +21,6 @@ package enum Sysexit: Int32, Sendable, CaseIterable {
     case badReply = 76
     /// The server rejected the API key or the account.
     case rejected = 77
+    /// The config file cannot be read or holds a wrong line.
+    case config = 78
 }
