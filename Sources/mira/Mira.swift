@@ -20,12 +20,14 @@ struct Mira: ParsableCommand {
             The same settings as the filters: OPENAI_BASE_URL, OPENAI_API_KEY, MIRA_MODEL, ...
             """,
         version: MiraVersion.line("mira"),
-        subcommands: [Say.self, Chat.self, Log.self, Sessions.self],
+        subcommands: [Say.self, Chat.self, Log.self, Sessions.self, Config.self],
         defaultSubcommand: Say.self)
 
     static func main() {
-        Platform.prepareProcess()
-        main(arguments(Array(CommandLine.arguments.dropFirst())))
+        let given = Array(CommandLine.arguments.dropFirst())
+        // `mira config` must run with a broken file: it is how the file is mended.
+        if given.first == "config" { Platform.prepareProcess() } else { Startup.prepare(stage: "mira") }
+        main(arguments(given))
     }
 
     static let subcommandNames: Set<String> = ["say", "chat", "log", "sessions", "config", "help"]

@@ -154,4 +154,47 @@ import Testing
         #expect(!forced.contains("## forbidden"), "the second turn forced haven")
         #expect(try world.exported("s1").count == 6)
     }
+
+    @Test func configSetsOnceWhatEveryTurnThenUsesAndListHidesTheKey() throws {
+        let world = try World(apiKey: "sk-from-the-file-1234")
+        let file = world.dir + "/config/mira/config"
+        #expect(try world.sh("mira config path").stdout == file + "\n")
+        #expect(try world.sh("mira config set OPENAI_BASE_URL \(world.baseURL)").status == 0)
+        #expect(try world.sh("mira config set OPENAI_API_KEY sk-from-the-file-1234").status == 0)
+        #expect(try world.sh("mira config set MIRA_MODEL model-from-the-file").status == 0)
+        let attributes = try FileManager.default.attributesOfItem(atPath: file)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+
+        let list = try world.sh("mira config list")
+        #expect(list.stdout == "OPENAI_BASE_URL=\(world.baseURL)\nOPENAI_API_KEY=sk-…1234\nMIRA_MODEL=model-from-the-file\n")
+        #expect(!list.stdout.contains("from-the-file-1234"))
+
+        // No exports: the file is enough; the environment still beats it.
+        let turn = try world.sh("env -u OPENAI_BASE_URL -u OPENAI_API_KEY mira -s s1 hi")
+        #expect(turn.status == 0, "\(turn.stderr)")
+        #expect(try world.requests().last?["model"] as? String == "model-from-the-file")
+        #expect(try world.sh("env -u OPENAI_BASE_URL -u OPENAI_API_KEY MIRA_MODEL=from-env mira -s s1 hi").status == 0)
+        #expect(try world.requests().last?["model"] as? String == "from-env")
+        #expect(try world.sh("env -u OPENAI_BASE_URL -u OPENAI_API_KEY MIRA_MODEL=from-env mira -s s1 --model from-flag hi").status == 0)
+        #expect(try world.requests().last?["model"] as? String == "from-flag")
+
+        #expect(try world.sh("mira config get MIRA_MODEL").stdout == "model-from-the-file\n")
+        #expect(try world.sh("mira config unset MIRA_MODEL").status == 0)
+        #expect(try world.sh("mira config get MIRA_MODEL").status == 1)
+    }
+
+    @Test func aWrongLineStopsEveryCommandButConfigWhichMendsIt() throws {
+        let world = try World()
+        try FileManager.default.createDirectory(atPath: world.dir + "/config/mira", withIntermediateDirectories: true)
+        try "MIRA_MODLE=x\n".write(toFile: world.dir + "/config/mira/config", atomically: true, encoding: .utf8)
+        let turn = try world.sh("mira -s s1 hi")
+        #expect(turn.status == 78)
+        #expect(turn.stderr.contains("line 1: unknown setting MIRA_MODLE (did you mean MIRA_MODEL?)"))
+        #expect(try world.requests().isEmpty)
+        #expect(try world.sh("mira config unset MIRA_MODLE").status == 0)
+        #expect(try world.sh("mira -s s1 hi").status == 0)
+        let misspelt = try world.sh("mira config set MIRA_MODLE x")
+        #expect(misspelt.status == 64)
+        #expect(misspelt.stderr.contains("did you mean MIRA_MODEL?"))
+    }
 }
