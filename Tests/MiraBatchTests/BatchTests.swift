@@ -412,6 +412,13 @@ final class MemoryCache: ReplyCache, @unchecked Sendable {
         #expect(line == "5000 records in 7.9s (632.9/s); 4990 answered; 3 from cache; 7 failed (gave_up 5, invalid_reply 2); tokens 1.2M in, 45.6k out; backed off 2 times on 429")
     }
 
+    @Test func aSingleTurnStoppedBySignalGetsOnePlainLine() {
+        #expect(BatchReport.turnStopped(signal: 2, unanswered: true) == "stopped (Ctrl-C); the turn was not answered")
+        #expect(BatchReport.turnStopped(signal: 15, unanswered: true) == "stopped (SIGTERM); the turn was not answered")
+        #expect(BatchReport.turnStopped(signal: 2, unanswered: false) == "stopped (Ctrl-C)")
+        #expect(BatchReport.turnStopped(signal: 1, unanswered: true) == "stopped (signal 1); the turn was not answered")
+    }
+
     @Test func progressShowsDoneOfTotalRateAndETA() {
         var tally = BatchTally()
         tally.done = 1200; tally.failed = 2
