@@ -48,7 +48,8 @@ struct MiraLLM: ParsableCommand {
     var emitBatch = false
     @Option(help: "Take the replies from this Batch API output file (matched by custom_id) instead of calling the server.")
     var fromBatch: String?
-    @Flag(help: "Stream the reply: its text appears on stderr as it is written (one request at a time).") var stream = false
+    @Flag(help: "Stream the reply: its text appears on stderr as it is written (one request at a time); on a terminal the record says \"streamed\": true, so mira-store save does not show it again.")
+    var stream = false
     @Flag(help: "Describe each request and answer on stderr (never the key).") var verbose = false
     @Flag(help: "Do not verify TLS certificates (prints a warning).") var insecure = false
     @Option(help: ArgumentHelp("Trust the certificates in this PEM file instead of the system's (a private CA; also $SSL_CERT_FILE).", valueName: "path"))
@@ -166,6 +167,7 @@ struct MiraLLM: ParsableCommand {
             cache: openCache(console: console), cacheScope: endpoint.completionsURL,
             report: { console.say("line \($0): \($1)") })
         caller.verbose = verbose
+        caller.marksStreamed = stream && LineWriter.standardError.isTerminal
         caller.tokenLimitField = (tokenLimitField ?? environment["MIRA_TOKEN_LIMIT_FIELD"]).flatMap(TokenLimitField.init(rawValue:))
             ?? TokenLimitField.forServer(baseURL: server)
         return caller

@@ -48,6 +48,28 @@ import Testing
         #expect(result.stdout.hasSuffix(" ms, 1 of 3" + erase + "echo: hi (2 messages)\r\n"), "\(result.stdout.debugDescription)")
     }
 
+    @Test func aStreamedReplyIsShownOnceThroughSave() throws {
+        let world = try World()
+        let result = try world.sh("script -qec \(shellQuote("mira-store load s1 | mira-prompt hi | mira-llm --stream | mira-store save s1")) /dev/null")
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(result.stdout == "echo: hi (2 messages)\r\n", "\(result.stdout.debugDescription)")
+        #expect(try world.exported("s1").count == 2)
+    }
+
+    @Test func saveInTextFormatDoesNotReprintAStreamedRecordAndJSONPassesItAsItIs() throws {
+        let world = try World()
+        #expect(try world.sh("mira-store load s1 | mira-prompt hi | mira-llm | sed 's/}$/,\"streamed\":true}/' > turn.jsonl").status == 0)
+        let text = try world.sh("mira-store save s1 --format text < turn.jsonl")
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.isEmpty && text.stderr.isEmpty, "\(text.stdout)")
+        #expect(try world.exported("s1").count == 2, "stored all the same")
+        let json = try world.sh("mira-store save s1 --format json < turn.jsonl")
+        #expect(json.stdout == (try String(contentsOfFile: world.dir + "/turn.jsonl", encoding: .utf8)))
+        // A record without the mark still shows its reply.
+        let plain = try world.sh("mira-store load s2 | mira-prompt hi | mira-llm | mira-store save s2 --format text")
+        #expect(plain.stdout == "echo: hi (2 messages)\n")
+    }
+
     @Test(arguments: ["INT", "TERM"])
     func aSingleTurnStoppedBySignalSaysSoInOneLineWithoutBatchAdvice(_ signal: String) throws {
         let world = try World(behaviour: "delay:10000")
