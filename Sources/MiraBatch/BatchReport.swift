@@ -48,6 +48,17 @@ package enum BatchReport {
         return parts.joined(separator: "; ")
     }
 
+    /// A single turn stopped by a signal: one plain line, with no batch
+    /// advice (a turn not answered is typed again, not resumed).
+    package static func turnStopped(signal: Int32, unanswered: Bool) -> String {
+        let name = switch signal {
+        case 2: "Ctrl-C"
+        case 15: "SIGTERM"
+        default: "signal \(signal)"
+        }
+        return "stopped (\(name))" + (unanswered ? "; the turn was not answered" : "")
+    }
+
     static func decimal(_ value: Double) -> String {
         let tenths = Int((value * 10).rounded())
         return "\(tenths / 10).\(tenths % 10)"

@@ -31,6 +31,10 @@ package struct TurnCaller: @unchecked Sendable {
     package var report: (Int, String) -> Void
     /// `--verbose`: one line per attempt, through `report`.
     package var verbose = false
+    /// `--stream` onto a terminal: a record whose reply text was shown as it
+    /// arrived says so (`"streamed": true`), so `mira-store save` does not
+    /// show it a second time.
+    package var marksStreamed = false
     var transport: (any ChatTransport)?
     /// Turn ids already written by --emit-batch: custom_id must be unique.
     var emitted: Set<String> = []
@@ -89,6 +93,8 @@ package struct TurnCaller: @unchecked Sendable {
             return TurnOutcome(kind: .answered, line: BatchRequestLine.make(customID: turn, body: request))
         }
 
+        // A mark from an earlier run is not this run's: only text shown now counts.
+        record.fields["streamed"] = nil
         let key = cache.map { _ in cacheKey(request) }
         if let key, let hit = cache?.answer(for: key), let reply = hit["reply"], !reply.isNull {
             for member in hit { record.fields[member.key] = member.value }
@@ -98,14 +104,21 @@ package struct TurnCaller: @unchecked Sendable {
 
         let started = SystemTime.monotonicMilliseconds()
         let completion: Completion
+        var streamed = false
         switch source {
         case .server(var client, let makeTransport):
             if verbose { client.log = { [report] in report(line, $0) } }
+            let shown = TextShown()
+            if marksStreamed {
+                let show = client.onText
+                client.onText = { shown.any = true; show($0) }
+            }
             let transport = self.transport ?? makeTransport()
             self.transport = transport
             let (answer, sent) = try client.complete(request, transport: transport)
             completion = answer
             request = sent
+            streamed = shown.any
         case .batchOutput(let file):
             guard let turn = record.turn else { throw StageError(.badRecord, "record has no turn id to find in the batch output") }
             completion = try file.completion(for: turn, request: request)
@@ -122,6 +135,7 @@ package struct TurnCaller: @unchecked Sendable {
             for name in ["request", "reply", "usage", "model", "latency_ms"] { answer[name] = record.fields[name] }
             cache.keep(answer, for: key)
         }
+        if streamed { record.fields["streamed"] = true }
         return outcome(.answered, record)
     }
 
@@ -154,4 +168,9 @@ package struct TurnCaller: @unchecked Sendable {
         if case .emitBatch = source { return true }
         return false
     }
+}
+
+/// Whether a turn's reply text reached the screen as it streamed.
+final class TextShown: @unchecked Sendable {
+    var any = false
 }

@@ -66,6 +66,9 @@ package struct ChatClient {
     package var onText: ([UInt8]) -> Void = { _ in }
     /// Receives one line per attempt for `--verbose`.
     package var log: ((String) -> Void)?
+    /// Hears of each retry before its wait, so a live display can say why
+    /// the turn takes longer.
+    package var onRetry: (RetryNotice) -> Void = { _ in }
     /// Paces attempts across a batch's workers (rate caps, adaptive concurrency).
     package var gate: (any AttemptGate)?
     /// Asked when an attempt fails: true ends the turn with no retry (the
@@ -87,7 +90,7 @@ package struct ChatClient {
         var retries = 0
         var adapted: [ServerLimitation] = []  // each adaptation is tried once
         while true {
-            let verdict = exchange(streaming(body), transport: transport)
+            let (verdict, cause) = exchange(streaming(body), transport: transport)
             if case .success = verdict {} else if isCancelled() { throw StageError(.gaveUp, "cancelled") }
             switch verdict {
             case .success(let completion):
@@ -118,6 +121,7 @@ package struct ChatClient {
                 let asked = policy.honoured(retryAfter).map { " (the server asked for \($0) ms)" } ?? ""
                 log?("\(error.message); retrying in \(wait) ms" + asked)
                 retries += 1
+                onRetry(RetryNotice(cause: cause, waitMilliseconds: wait, retry: retries, maxRetries: policy.maxRetries, message: error.message))
                 sleep(wait)
             }
         }
@@ -172,8 +176,8 @@ package struct ChatClient {
         (try? JSONParser.parse(text)).flatMap { $0.objectValue != nil ? $0 : nil } ?? ["message": .string(text)]
     }
 
-    /// One POST and what it came to.
-    func exchange(_ body: JSONObject, transport: some ChatTransport) -> Verdict {
+    /// One POST, what it came to, and what to call its failure should it be retried.
+    func exchange(_ body: JSONObject, transport: some ChatTransport) -> (Verdict, RetryCause) {
         var collected: [UInt8] = []
         var received = 0
         var tooLarge = false
@@ -233,34 +237,47 @@ package struct ChatClient {
         }
 
         if tooLarge {
-            return .failure(StageError(.replyTooLarge, "server's answer is over the \(maxResponseBytes)-byte limit"))
+            return (.failure(StageError(.replyTooLarge, "server's answer is over the \(maxResponseBytes)-byte limit")), .broken)
         }
-        if let streamError { return .failure(streamError) }
+        if let streamError { return (.failure(streamError), .broken) }
         if let reportedError {
             log?("stream stopped by the server's error event after \(elapsed) ms")
-            return CompletionReader.verdict(reportedError: reportedError)
+            return (CompletionReader.verdict(reportedError: reportedError), Self.cause(reportedError))
         }
         let status: Int, headers: [String: String]
         switch result {
         case .failure(let failure):
             log?("POST failed after \(elapsed) ms: \(failure.message)")
             switch failure.kind {
-            case .unreachable: return .retryable(StageError(.unreachable, failure.message), retryAfterMilliseconds: nil)
-            case .timeout: return .retryable(StageError(.timeout, failure.message), retryAfterMilliseconds: nil)
-            case .broken, .aborted: return .retryable(StageError(.gaveUp, failure.message), retryAfterMilliseconds: nil)
-            case .fatal: return .failure(StageError(.unreachable, failure.message))
+            case .unreachable: return (.retryable(StageError(.unreachable, failure.message), retryAfterMilliseconds: nil), .unreachable)
+            case .timeout: return (.retryable(StageError(.timeout, failure.message), retryAfterMilliseconds: nil), .timeout)
+            case .broken, .aborted: return (.retryable(StageError(.gaveUp, failure.message), retryAfterMilliseconds: nil), .broken)
+            case .fatal: return (.failure(StageError(.unreachable, failure.message)), .unreachable)
             }
         case .success(let answer):
             (status, headers) = answer
         }
         log?("POST answered \(status) in \(elapsed) ms (\(received) bytes)")
         guard (200..<300).contains(status) else {
-            return CompletionReader.verdict(status: status, headers: headers, body: collected, now: now(), url: transport.requestURL)
+            return (CompletionReader.verdict(status: status, headers: headers, body: collected, now: now(), url: transport.requestURL), .status(status))
         }
-        guard stream else { return CompletionReader.verdict(body: collected, request: body) }
+        guard stream else {
+            let verdict = CompletionReader.verdict(body: collected, request: body)
+            // A 2xx answer is retried only for an error inside it: read again only then.
+            guard case .retryable = verdict else { return (verdict, .reportedError) }
+            return (verdict, Self.cause((try? JSONParser.parse(collected))?["error"]))
+        }
         guard assembler.sawDone else {
-            return .retryable(StageError(.gaveUp, "stream ended before [DONE]"), retryAfterMilliseconds: nil)
+            return (.retryable(StageError(.gaveUp, "stream ended before [DONE]"), retryAfterMilliseconds: nil), .broken)
         }
-        return CompletionReader.verdict(completion: assembler.completion(), request: body)
+        let completion = assembler.completion()
+        return (CompletionReader.verdict(completion: completion, request: body), Self.cause(completion["error"]))
+    }
+
+    /// An error the server reported inside its answer: its numeric code is a status.
+    static func cause(_ reported: JSON?) -> RetryCause {
+        let e = reported?["error"].flatMap { $0.isNull ? nil : $0 } ?? reported
+        if let status = e?["code"]?.intValue, (400...599).contains(status) { return .status(status) }
+        return .reportedError
     }
 }

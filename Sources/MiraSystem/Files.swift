@@ -164,6 +164,12 @@ package enum Files {
 }
 
 extension Files {
+    /// The descriptor is a regular file (a batch's input, not a pipe or a terminal).
+    package static func isRegularFile(fd: Int32) -> Bool {
+        var info = stat()
+        return fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
     /// How many lines are left to read in `fd` when it is a regular file
     /// (read with pread, so the reader's place does not move); nil otherwise.
     package static func linesAhead(fd: Int32) -> Int? {

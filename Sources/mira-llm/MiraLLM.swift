@@ -19,7 +19,9 @@ struct MiraLLM: ParsableCommand {
 
             Output is in input order unless --unordered. Records that already carry an error pass through; a record that fails gets an error field and the run goes on.
 
-            Exit status: 0 when every record went through, else the number that failed (63 means 63 or more); 64 usage; 66 a --resume or --from-batch file cannot be read; 74 output closed or the cache cannot be opened; 78 the config file cannot be read or holds a wrong line; 130/143 stopped by Ctrl-C/SIGTERM (complete records are written whole: run again with --resume to finish).
+            Stderr: a single turn (one record, not from a file) gets no progress and no summary; when stderr is a terminal and the answer takes over a second, one line counts the seconds and says each retry, and is erased before the reply. A batch (more than one record, or a file on stdin) gets a progress line on a terminal and a summary line at the end. --quiet drops these; failures are always shown.
+
+            Exit status: 0 when every record went through, else the number that failed (63 means 63 or more); 64 usage; 66 a --resume or --from-batch file cannot be read; 74 output closed or the cache cannot be opened; 78 the config file cannot be read or holds a wrong line; 130/143 stopped by Ctrl-C/SIGTERM (a single turn says it was not answered; a batch writes its complete records whole: run again with --resume to finish).
 
             --cache keeps validated answers in $MIRA_REPLY_CACHE, else $XDG_DATA_HOME/mira/cache.db.
             """,
@@ -46,12 +48,13 @@ struct MiraLLM: ParsableCommand {
     var emitBatch = false
     @Option(help: "Take the replies from this Batch API output file (matched by custom_id) instead of calling the server.")
     var fromBatch: String?
-    @Flag(help: "Stream the reply: its text appears on stderr as it is written (one request at a time).") var stream = false
+    @Flag(help: "Stream the reply: its text appears on stderr as it is written (one request at a time); on a terminal the record says \"streamed\": true, so mira-store save does not show it again.")
+    var stream = false
     @Flag(help: "Describe each request and answer on stderr (never the key).") var verbose = false
     @Flag(help: "Do not verify TLS certificates (prints a warning).") var insecure = false
     @Option(help: ArgumentHelp("Trust the certificates in this PEM file instead of the system's (a private CA; also $SSL_CERT_FILE).", valueName: "path"))
     var caFile: String?
-    @Flag(help: "No progress line and no summary on stderr.") var quiet = false
+    @Flag(help: "No progress or waiting line and no summary on stderr.") var quiet = false
 
     static let stage = "mira-llm"
 
@@ -85,26 +88,36 @@ struct MiraLLM: ParsableCommand {
         let runner = BatchRunner(settings: settings, reportWriter: { console.say($0) })
         let gate = ThrottleGate(Throttle(ceiling: settings.jobs, requestsPerMinute: rpm, tokensPerMinute: tpm))
         let caller = makeCaller(console: console, gate: gate)
-        let total = console.showsProgress ? Files.linesAhead(fd: 0) : nil
+        let total = console.showsLive && console.stdinIsFile ? Files.linesAhead(fd: 0) : nil
 
-        Interruptions.watch(every: console.showsProgress ? 250 : nil) { signal in
+        Interruptions.watch(every: console.showsLive ? 250 : nil) { signal in
             if let signal {
                 guard let tally = runner.interrupt() else { return }
-                console.finish(BatchReport.summary(tally, elapsedMilliseconds: SystemTime.monotonicMilliseconds() - started, backoffs: gate.state.backoffs)
-                    + "; stopped by signal \(signal): run again with --resume to finish")
+                if console.isBatch(read: tally.read) {
+                    console.finish(BatchReport.summary(tally, elapsedMilliseconds: SystemTime.monotonicMilliseconds() - started, backoffs: gate.state.backoffs)
+                        + "; stopped by signal \(signal): run again with --resume to finish")
+                } else {
+                    console.say(BatchReport.turnStopped(signal: signal, unanswered: tally.done < tally.read))
+                }
                 exitAtOnce(128 + signal)
             }
-            console.progress(BatchReport.progress(runner.snapshot, total: total, elapsedMilliseconds: SystemTime.monotonicMilliseconds() - started))
+            let tally = runner.snapshot
+            guard console.isBatch(read: tally.read) else { return console.tick() }
+            console.progress(BatchReport.progress(tally, total: total, elapsedMilliseconds: SystemTime.monotonicMilliseconds() - started))
         }
 
         var reader = LineReader()
         let tally = runner.run(reader: &reader) { _ in
             var worker = caller
-            return { worker.handle($0) }
+            return { item in
+                console.beginTurn(sequence: item.sequence)
+                defer { console.endTurn() }
+                return worker.handle(item)
+            }
         }
         // A signal stopped the run: its thread writes the summary and exits.
         while tally.interrupted { Interruptions.park() }
-        if tally.read > 1 || console.showsProgress {
+        if console.isBatch(read: tally.read) {
             console.finish(BatchReport.summary(tally, elapsedMilliseconds: SystemTime.monotonicMilliseconds() - started, backoffs: gate.state.backoffs))
         }
         if emitBatch && tally.answered > 50_000 {
@@ -143,6 +156,7 @@ struct MiraLLM: ParsableCommand {
             refuseKeylessOpenAI(server: server, key: endpoint.apiKey)
             var client = ChatClient(policy: RetryPolicy(maxRetries: retries), stream: stream)
             client.onText = { console.stream($0) }
+            client.onRetry = { [timeout = endpoint.timeoutMilliseconds] in console.retried($0.words(timeoutMilliseconds: timeout)) }
             client.gate = gate
             source = .server(client, makeTransport: { CurlTransport(endpoint: endpoint) })
             CurlTransport.prepare()
@@ -153,6 +167,7 @@ struct MiraLLM: ParsableCommand {
             cache: openCache(console: console), cacheScope: endpoint.completionsURL,
             report: { console.say("line \($0): \($1)") })
         caller.verbose = verbose
+        caller.marksStreamed = stream && LineWriter.standardError.isTerminal
         caller.tokenLimitField = (tokenLimitField ?? environment["MIRA_TOKEN_LIMIT_FIELD"]).flatMap(TokenLimitField.init(rawValue:))
             ?? TokenLimitField.forServer(baseURL: server)
         return caller

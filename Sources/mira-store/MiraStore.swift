@@ -95,7 +95,8 @@ extension MiraStore {
         static let configuration = CommandConfiguration(
             abstract: "Store each finished turn (input and reply) and pass it on.",
             discussion: """
-                Prints the reply text when stdout is a terminal and the record when piped.
+                Prints the reply text when stdout is a terminal and the record when piped;
+                a reply mira-llm --stream already showed on the terminal is not shown again.
                 Records without a reply, or with an error, are not saved: each is named on
                 stderr and the exit status is non-zero at the end.
                 """)
@@ -117,6 +118,8 @@ extension MiraStore {
             var reader = LineReader()
             stage.run(reader: &reader, render: { record in
                 guard asText else { return record.line }
+                // `mira-llm --stream` already showed this reply on the terminal, line end included.
+                if record.fields["streamed"]?.boolValue == true { return nil }
                 let reply: Reply?? = try? record.reply()
                 return (reply ?? nil).map { Array($0.output.utf8) }
             }) { record, _ throws(StageError) in

@@ -378,6 +378,30 @@ final class MemoryCache: ReplyCache, @unchecked Sendable {
         #expect(records[4]["error"]?["code"] == "not_in_batch")
     }
 
+    @Test func aReplyStreamedOntoTheScreenIsMarkedButNotInTheCache() throws {
+        let transport = ScriptedTransport([.http(status: 200, chunks: sseChunks(streamedReply, pieceSize: 16))])
+        let cache = MemoryCache()
+        var worker = caller(.server(client(stream: true), makeTransport: { transport }), cache: cache)
+        worker.marksStreamed = true
+        let record = try JSONParser.parse(worker.handle(item(turn("t1"))).line!)
+        #expect(record["streamed"] == true)
+        #expect(record["reply"]?["output"] == "hey")
+        #expect(cache.answers.count == 1 && cache.answers.values.allSatisfy { $0["streamed"] == nil })
+        // From the cache nothing streams: save must show that reply.
+        let cached = try JSONParser.parse(worker.handle(item(turn("t2"))).line!)
+        #expect(cached["cached"] == true && cached["streamed"] == nil)
+    }
+
+    @Test func aMarkFromAnEarlierRunIsDropped() throws {
+        let transport = ScriptedTransport([ok(completionBody(toolArguments: #"{"output":"hey","persona":"haven","mood":"warm"}"#))])
+        var worker = caller(.server(client(), makeTransport: { transport }))
+        worker.marksStreamed = true  // streaming asked for, but this client does not stream
+        let marked = JSONWriter.string(["turn": "t1", "request": .object(Self.request), "streamed": true])
+        let record = try JSONParser.parse(worker.handle(item(marked)).line!)
+        #expect(record["reply"]?["output"] == "hey")
+        #expect(record["streamed"] == nil)
+    }
+
     @Test func aTurnTheResumeFileAnsweredWritesNothing() {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
@@ -412,6 +436,13 @@ final class MemoryCache: ReplyCache, @unchecked Sendable {
         #expect(line == "5000 records in 7.9s (632.9/s); 4990 answered; 3 from cache; 7 failed (gave_up 5, invalid_reply 2); tokens 1.2M in, 45.6k out; backed off 2 times on 429")
     }
 
+    @Test func aSingleTurnStoppedBySignalGetsOnePlainLine() {
+        #expect(BatchReport.turnStopped(signal: 2, unanswered: true) == "stopped (Ctrl-C); the turn was not answered")
+        #expect(BatchReport.turnStopped(signal: 15, unanswered: true) == "stopped (SIGTERM); the turn was not answered")
+        #expect(BatchReport.turnStopped(signal: 2, unanswered: false) == "stopped (Ctrl-C)")
+        #expect(BatchReport.turnStopped(signal: 1, unanswered: true) == "stopped (signal 1); the turn was not answered")
+    }
+
     @Test func progressShowsDoneOfTotalRateAndETA() {
         var tally = BatchTally()
         tally.done = 1200; tally.failed = 2
@@ -439,3 +470,11 @@ final class MemoryCache: ReplyCache, @unchecked Sendable {
         #expect(throttle.start(now: 1000, tokens: 1) == .wait(milliseconds: 3000))
     }
 }
+
+/// A streamed tool call whose reply says "hey".
+let streamedReply = [
+    #"{"model":"gpt-test","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"c","type":"function","function":{"name":"format_response","arguments":""}}]}}]}"#,
+    #"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"output\":\"hey\",\"persona\":\"haven\",\"mood\":\"warm\"}"}}]}}]}"#,
+    #"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+    "[DONE]",
+]
