@@ -11,6 +11,7 @@ pkg-config --exists libedit 2>/dev/null || missing+=(libedit-dev)           # mi
 command -v python3 >/dev/null 2>&1 || missing+=(python3)   # the tests' fake server
 command -v script >/dev/null 2>&1 || missing+=(bsdutils)   # the tests' terminal
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)         # the tests of mira chat on a real terminal
+command -v jq >/dev/null 2>&1 || missing+=(jq)             # examples/chat.sh, tested on a terminal too
 [ -x /usr/bin/curl ] || missing+=(curl)                    # the fake server's self-tests
 
 [ ${#missing[@]} -eq 0 ] && exit 0

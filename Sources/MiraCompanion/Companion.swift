@@ -17,12 +17,19 @@ package final class Companion {
     var caller: TurnCaller
     /// How many earlier messages a turn carries (mira-store load's default).
     package var historyWindow = 15
-    let textBox = TextBox()
+    let listeners = Listeners()
     /// Receives the reply's text while it streams in (only when streaming).
     package var onText: ([UInt8]) -> Void {
-        get { textBox.sink }
-        set { textBox.sink = newValue }
+        get { listeners.text }
+        set { listeners.text = newValue }
     }
+    /// Hears of each retry before its wait (a live display says why the turn takes longer).
+    package var onRetry: (RetryNotice) -> Void {
+        get { listeners.retry }
+        set { listeners.retry = newValue }
+    }
+    /// The server's time limit for one answer, for the words of a retry.
+    package let timeoutMilliseconds: Int
 
     /// `stream`: ask the server to stream, so `onText` sees the reply as it is written.
     /// `shouldStop` cancels a turn in flight (checked during the transfer and between retries).
@@ -31,11 +38,13 @@ package final class Companion {
         self.store = store
         self.preparer = preparer
         var client = ChatClient(policy: RetryPolicy(maxRetries: retries), stream: stream)
-        let box = textBox
-        client.onText = { box.sink($0) }
+        let listeners = self.listeners
+        client.onText = { listeners.text($0) }
+        client.onRetry = { listeners.retry($0) }
         if let shouldStop { client.isCancelled = shouldStop }
         if let sleep { client.sleep = sleep }
         let endpoint = server.endpoint
+        timeoutMilliseconds = endpoint.timeoutMilliseconds
         caller = TurnCaller(
             stage: "mira", source: .server(client, makeTransport: {
                 let transport = CurlTransport(endpoint: endpoint)
@@ -67,7 +76,8 @@ package final class Companion {
     }
 }
 
-/// Lets the client's text callback reach the companion made after it.
-final class TextBox {
-    var sink: ([UInt8]) -> Void = { _ in }
+/// Where the client's callbacks go: set per turn, after the client was made.
+final class Listeners {
+    var text: ([UInt8]) -> Void = { _ in }
+    var retry: (RetryNotice) -> Void = { _ in }
 }

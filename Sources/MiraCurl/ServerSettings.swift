@@ -14,7 +14,6 @@ package struct ServerSettings: Sendable {
                  timeoutMilliseconds: Int = 120_000, insecure: Bool = false) throws(UsageError) {
         let server = baseURL ?? environment["OPENAI_BASE_URL"] ?? Endpoint.defaultBaseURL
         let key = try Self.apiKey(environment)
-        try Self.refuseKeylessOpenAI(server: server, key: key)
         endpoint = Endpoint(baseURL: server, apiKey: key, timeoutMilliseconds: timeoutMilliseconds, insecure: insecure,
                             caFile: caFile ?? environment["SSL_CERT_FILE"])
         let field = environment["MIRA_TOKEN_LIMIT_FIELD"]
@@ -34,12 +33,14 @@ package struct ServerSettings: Sendable {
         return key
     }
 
-    /// No key for OpenAI itself (most often: neither a key nor a base URL
-    /// was set, so the default server is asked) can only be refused, on every
-    /// turn: a usage error before any request. A keyless local server is fine.
-    package static func refuseKeylessOpenAI(server: String, key: String?) throws(UsageError) {
-        guard key?.isEmpty ?? true, URLText.host(of: server) == URLText.host(of: Endpoint.defaultBaseURL) else { return }
-        throw UsageError("no OPENAI_API_KEY for \(URLText.redacted(server)): set OPENAI_API_KEY, "
-            + #"or point OPENAI_BASE_URL at another server (the local one: scripts/local-server.sh start --save)"#)
+    /// Before asking the server: no key for OpenAI itself (most often:
+    /// neither a key nor a base URL was set, so the default server is asked)
+    /// can only be refused, on every turn, so it is a usage error before any
+    /// request. A keyless local server is fine.
+    package func refuseKeylessOpenAI() throws(UsageError) {
+        guard endpoint.apiKey?.isEmpty ?? true,
+              URLText.host(of: endpoint.baseURL) == URLText.host(of: Endpoint.defaultBaseURL) else { return }
+        throw UsageError("no OPENAI_API_KEY for \(URLText.redacted(endpoint.baseURL)): set OPENAI_API_KEY (mira config set OPENAI_API_KEY …), "
+            + "or point OPENAI_BASE_URL at another server (the local one: scripts/local-server.sh start --save)")
     }
 }

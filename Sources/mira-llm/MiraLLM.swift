@@ -131,11 +131,15 @@ struct MiraLLM: ParsableCommand {
     /// The worker every thread copies: where answers come from and what to skip.
     func makeCaller(console: Console, gate: ThrottleGate) -> TurnCaller {
         let environment = Environment.process
-        let server = baseURL ?? environment["OPENAI_BASE_URL"] ?? Endpoint.defaultBaseURL
-        let endpoint = Endpoint(
-            baseURL: server,
-            apiKey: apiKey(environment), timeoutMilliseconds: Self.timeoutMilliseconds(timeout) ?? 120_000, insecure: insecure,
-            caFile: trustedCertificates(environment))
+        let settings: ServerSettings
+        do {
+            settings = try ServerSettings(
+                environment: environment, baseURL: baseURL, caFile: trustedCertificates(environment),
+                timeoutMilliseconds: Self.timeoutMilliseconds(timeout) ?? 120_000, insecure: insecure)
+        } catch {
+            fatal(stage: Self.stage, error.message, status: .usage)
+        }
+        let endpoint = settings.endpoint
         if insecure { console.say("warning: TLS certificates are not verified (--insecure)") }
 
         let source: AnswerSource
@@ -153,7 +157,7 @@ struct MiraLLM: ParsableCommand {
                 + (file.duplicates > 0 ? " (\(file.duplicates) repeated custom_ids ignored)" : ""))
             source = .batchOutput(file)
         } else {
-            refuseKeylessOpenAI(server: server, key: endpoint.apiKey)
+            do { try settings.refuseKeylessOpenAI() } catch { fatal(stage: Self.stage, error.message, status: .usage) }
             var client = ChatClient(policy: RetryPolicy(maxRetries: retries), stream: stream)
             client.onText = { console.stream($0) }
             client.onRetry = { [timeout = endpoint.timeoutMilliseconds] in console.retried($0.words(timeoutMilliseconds: timeout)) }
@@ -168,8 +172,7 @@ struct MiraLLM: ParsableCommand {
             report: { console.say("line \($0): \($1)") })
         caller.verbose = verbose
         caller.marksStreamed = stream && LineWriter.standardError.isTerminal
-        caller.tokenLimitField = (tokenLimitField ?? environment["MIRA_TOKEN_LIMIT_FIELD"]).flatMap(TokenLimitField.init(rawValue:))
-            ?? TokenLimitField.forServer(baseURL: server)
+        caller.tokenLimitField = tokenLimitField.flatMap(TokenLimitField.init(rawValue:)) ?? settings.tokenLimitField
         return caller
     }
 
@@ -178,26 +181,6 @@ struct MiraLLM: ParsableCommand {
     static func timeoutMilliseconds(_ seconds: Double) -> Int? {
         guard seconds.isFinite, seconds >= 0.001, seconds <= 86_400 else { return nil }
         return Int((seconds * 1000).rounded(.up))
-    }
-
-    /// The key, refused when it holds a control character: it goes into an
-    /// HTTP header, where a line break would let it forge other headers.
-    func apiKey(_ environment: Environment) -> String? {
-        guard let key = environment["OPENAI_API_KEY"] else { return nil }
-        if key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-            fatal(stage: Self.stage, "OPENAI_API_KEY holds a control character (a line break?): fix the variable", status: .usage)
-        }
-        return key
-    }
-
-    /// No key for OpenAI itself (most often: neither a key nor a base URL
-    /// was set, so the default server is asked) can only be refused, on every
-    /// record: a usage error before any request. A keyless local server is fine.
-    func refuseKeylessOpenAI(server: String, key: String?) {
-        guard key?.isEmpty ?? true, URLText.host(of: server) == URLText.host(of: Endpoint.defaultBaseURL) else { return }
-        fatal(stage: Self.stage, "no OPENAI_API_KEY for \(URLText.redacted(server)): set OPENAI_API_KEY, "
-            + #"or point OPENAI_BASE_URL at another server (the local one: eval "$(scripts/local-server.sh start)")"#,
-            status: .usage)
     }
 
     /// `--ca-file`, else `$SSL_CERT_FILE`: checked now, so a wrong path is

@@ -43,6 +43,7 @@ struct ChatLoop {
     let current: CurrentSession
     let companion: Companion
     let out = LineWriter.standardOutput
+    let screen = TurnScreen()
     let view = TranscriptView(colour: TranscriptView.wantsColour(terminal: LineWriter.standardOutput.isTerminal))
 
     init(session: String, persona: String?, registry: PersonaRegistry, current: CurrentSession, companion: Companion) {
@@ -135,21 +136,19 @@ struct ChatLoop {
 
     /// One turn: the reply streams onto the screen, then its persona and mood.
     func take(_ text: String) {
-        var streamed = TerminalStreamText()
-        var shown = false
-        let out = self.out
-        companion.onText = { bytes in
-            shown = true
-            if out.isTerminal { out.writeRaw(streamed.visible(bytes)) } else { out.writeRaw(bytes) }
-        }
+        let screen = self.screen
+        companion.onText = { screen.text($0) }
+        companion.onRetry = { [timeout = companion.timeoutMilliseconds] in screen.retried($0, timeoutMilliseconds: timeout) }
+        screen.begin()
         do {
             let record = try companion.take(message: text, session: session, persona: persona)
+            let shown = screen.end()
             guard let reply = try record.reply() else { return }
             if !shown { out.writeLine(reply.output) }
             out.writeRaw(Array((view.replyNote(reply) + "\n").utf8))
         } catch {
             // A cut stream ends its line; after a bare ^C the note starts its own.
-            out.writeRaw(shown ? streamed.finish() + [0x0A] : [0x0A])
+            if !screen.end(cut: true) && TurnInterrupt.isRaised { out.writeRaw([0x0A]) }
             if TurnInterrupt.isRaised {
                 note("stopped: that turn was not saved")
             } else {

@@ -45,19 +45,18 @@ struct Say: ParsableCommand {
 
         let output = LineWriter.standardOutput
         let companion = Setup.companion(model: model, stream: output.isTerminal, interruptible: false)
-        var streamed = TerminalStreamText()
-        var shown = false
-        companion.onText = { bytes in
-            shown = true
-            output.writeRaw(streamed.visible(bytes))
-        }
+        let screen = TurnScreen(out: output)
+        companion.onText = { screen.text($0) }
+        companion.onRetry = { [timeout = companion.timeoutMilliseconds] in screen.retried($0, timeoutMilliseconds: timeout) }
+        screen.begin()
         let record: Record
         do {
             record = try companion.take(message: text, session: id, persona: persona)
         } catch {
-            if shown { output.writeRaw(streamed.finish() + [0x0A]) }
+            screen.end(cut: true)
             fatal(stage: Setup.stage, Setup.failure(error), status: error.code.exitStatus)
         }
+        let shown = screen.end()
         guard let reply = try? record.reply() else { return }
         if !shown && !output.writeLine(reply.output) {
             fatal(stage: Setup.stage, "cannot write to standard output", status: .ioError)

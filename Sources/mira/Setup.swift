@@ -62,6 +62,7 @@ enum Setup {
         do {
             prompt = try PromptSettings(environment: environment)
             server = try ServerSettings(environment: environment)
+            try server.refuseKeylessOpenAI()
         } catch {
             fatal(stage: stage, error.message, status: .usage)
         }

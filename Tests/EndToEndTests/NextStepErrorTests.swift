@@ -21,8 +21,8 @@ import Testing
             #expect(result.stdout.isEmpty, "\(unset)")
             let errors = lines(result.stderr)
             #expect(errors.count == 1, "\(unset): \(result.stderr)")
-            #expect(errors.first == "mira-llm: no OPENAI_API_KEY for https://api.openai.com/v1: set OPENAI_API_KEY, "
-                + #"or point OPENAI_BASE_URL at another server (the local one: eval "$(scripts/local-server.sh start)")"#,
+            #expect(errors.first == "mira-llm: no OPENAI_API_KEY for https://api.openai.com/v1: set OPENAI_API_KEY (mira config set OPENAI_API_KEY …), "
+                + "or point OPENAI_BASE_URL at another server (the local one: scripts/local-server.sh start --save)",
                 "\(unset): \(result.stderr)")
         }
     }

@@ -78,4 +78,31 @@ import Testing
         try terminal.wait(for: "[exit 0]")
         #expect(try world.askedMessages() == ["first words"])
     }
+
+    @Test func aSlowAnswerShowsTheWaitThenOnlyTheReply() throws {
+        let world = try World(behaviour: "delay:2500")
+        let terminal = try TerminalScreen(world: world, command: "mira chat s1")
+        try terminal.wait(for: "you>")
+        try terminal.type("are you there?")
+        try terminal.press("Enter")
+        try terminal.wait(for: "mira: waiting for the model… 1 s")
+        let screen = try terminal.wait(for: "default · curious")
+        #expect(!screen.contains("waiting for the model"), "the waiting line is erased before the reply:\n\(screen)")
+        #expect(screen.contains("you> are you there?\necho: are you there? (2 messages)\n  default · curious"))
+    }
+
+    @Test func examplesChatShowsTheStreamedReplyOnceWithNoProgressOrSummaryLine() throws {
+        let world = try World(serverArguments: Self.slowStream)
+        let terminal = try TerminalScreen(world: world, command: shellQuote(packageRoot + "/examples/chat.sh") + " s1")
+        try terminal.wait(for: "you>")
+        try terminal.type("rough day")
+        try terminal.press("Enter")
+        let partial = try terminal.wait(for: "part of the reply") { $0.contains("echo: rough") }
+        #expect(!partial.contains("[default · curious]"))
+        let screen = try terminal.wait(for: "[default · curious]")
+        #expect(screen.contains("you> rough day\necho: rough day (2 messages)\n  [default · curious]\nyou>"), "\(screen)")
+        #expect(screen.components(separatedBy: "echo: rough day").count == 2, "the reply is shown once")
+        #expect(!screen.contains("mira-llm"), "no progress or summary line")
+        #expect(try world.exported("s1").count == 2)
+    }
 }
