@@ -26,7 +26,8 @@ struct MiraPrompt: ParsableCommand {
 
     @Argument(help: "The user's message for this turn.") var message: String?
     @Option(help: "Read the message from a file ('-': stdin, when no records are piped).") var messageFile: String?
-    @Option(help: "Force this persona for the turn (see --list-personas).") var persona: String?
+    @Option(help: "Force this persona for the turn (see --list-personas).", completion: .custom(Completions.personas))
+    var persona: String?
     @Option(help: "The model to ask (default: $MIRA_MODEL, else gpt-4.1).") var model: String?
     @Option(help: "Sampling temperature.") var temperature: Double?
     @Option(help: "Most tokens the reply may use (default: $MIRA_MAX_TOKENS).") var maxTokens: Int?

@@ -25,7 +25,9 @@ struct Mira: ParsableCommand {
 
     static func main() {
         Platform.prepareProcess()
-        main(arguments(Array(CommandLine.arguments.dropFirst())))
+        let given = Array(CommandLine.arguments.dropFirst())
+        if CompletionShape.handles(given) { CompletionShape.main(given); return }
+        main(arguments(given))
     }
 
     static let subcommandNames: Set<String> = ["say", "chat", "log", "sessions", "config", "help"]
