@@ -43,10 +43,16 @@ struct MiraPrompt: ParsableCommand {
     static let stage = "mira-prompt"
 
     /// A message is never an option: "-5 degrees" or "-the boss yelled" is
-    /// what the user said, so arguments are sorted before parsing.
+    /// what the user said, so arguments are sorted before parsing. Not the
+    /// shells' requests: `--generate-completion-script fish` keeps its value
+    /// (sorted, "fish" became a message and the script came out for bash).
     static func main() {
         Platform.prepareProcess()
-        main(MessageArguments.rearranged(Array(CommandLine.arguments.dropFirst()), valueOptions: valueOptions, flags: flags))
+        let given = Array(CommandLine.arguments.dropFirst())
+        if given.contains("--generate-completion-script") || given.first?.hasPrefix("---completion") == true {
+            return main(given)
+        }
+        main(MessageArguments.rearranged(given, valueOptions: valueOptions, flags: flags))
     }
 
     /// The options that take a value, and the flags: what MessageArguments
