@@ -19,6 +19,7 @@ struct MiraPrompt: ParsableCommand {
             --replay reads transcripts instead of records and writes one turn record per
             user message, with the history before it and the id "<transcript id>:<k>":
               mira-prompt --replay < transcripts.jsonl | mira-llm -j 32 > results.jsonl
+
             A transcript is {"id", "messages": [...], "expect"?, ...} on one line, or the
             lines of mira-store export (one session is one transcript).
             """,
