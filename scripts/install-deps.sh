@@ -12,6 +12,8 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)   # the tests' fake ser
 command -v script >/dev/null 2>&1 || missing+=(bsdutils)   # the tests' terminal
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)         # the tests of mira chat on a real terminal
 [ -x /usr/bin/curl ] || missing+=(curl)                    # the fake server's self-tests
+command -v zsh >/dev/null 2>&1 || missing+=(zsh)           # the tests read the zsh completion scripts
+command -v fish >/dev/null 2>&1 || missing+=(fish)         # and the fish ones
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
