@@ -14,12 +14,14 @@ struct CompletionShape: ParsableCommand {
         version: Mira.configuration.version,
         subcommands: Mira.configuration.subcommands)
 
-    @Option(name: [.short, .customLong("session")], help: ArgumentHelp(valueName: "id"), completion: .custom(Completions.sessions))
+    // What fish shows beside each option: Say's words, shorter.
+    @Option(name: [.short, .customLong("session")], help: ArgumentHelp("Talk in this session.", valueName: "id"), completion: .custom(Completions.sessions))
     var session: String?
-    @Flag var new = false
-    @Option(help: ArgumentHelp(valueName: "name"), completion: .custom(Completions.personas)) var persona: String?
-    @Option var model: String?
-    @Flag var explain = false
+    @Flag(help: "Start a new session.") var new = false
+    @Option(help: ArgumentHelp("Force this persona for the turn.", valueName: "name"), completion: .custom(Completions.personas))
+    var persona: String?
+    @Option(help: "The model to ask.") var model: String?
+    @Flag(help: "Print the pipeline that does the same turn.") var explain = false
 
     /// Whether these arguments ask for a completion script or a completion.
     static func handles(_ arguments: [String]) -> Bool {
