@@ -2,10 +2,15 @@
 PREFIX ?= /usr/local
 MESSAGE ?= rough day, my boss yelled at me
 SESSION ?= demo
-BINARIES := mira-store mira-prompt mira-llm mira-eval
+BINARIES := mira mira-store mira-prompt mira-llm mira-eval
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man/man1
+BASH_COMPLETION_DIR = $(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETION_DIR = $(PREFIX)/share/zsh/site-functions
+FISH_COMPLETION_DIR = $(PREFIX)/share/fish/vendor_completions.d
 RELEASE_FLAGS := -c release --static-swift-stdlib
 
-.PHONY: all deps build release test fuzz reliability bench bench-smoke install uninstall chat demo server-build server-start server-stop server-status clean
+.PHONY: all deps build release test fuzz reliability bench bench-smoke manuals install uninstall chat demo server-build server-start server-stop server-status clean
 
 all: build
 
@@ -81,14 +86,48 @@ chat: release
 	@bin=$$(swift build $(RELEASE_FLAGS) --show-bin-path) && \
 	  $$bin/mira-store load $(SESSION) | $$bin/mira-prompt "$(MESSAGE)" | $$bin/mira-llm | $$bin/mira-store save $(SESSION) --format text
 
-install: release
+# Installs the five binaries, a man page for each and completion scripts for
+# bash, zsh and fish, all made at install time from the argument parsers:
+#  - man pages: swift-argument-parser's GenerateManual plugin builds the
+#    package in release mode and writes NAME.1 from NAME --experimental-dump-help
+#    (dated by the last commit); blank lines become .Pp, which mdoc wants;
+#  - completions: each release binary's --generate-completion-script. The
+#    scripts ask the installed binary for session ids and persona names.
+# The plugin links the release binaries without --static-swift-stdlib, so the
+# release build runs after it and the static binaries are the ones installed.
+# make install PREFIX=~/.local  (DESTDIR for staging, as usual)
+MANUALS := .build/plugins/GenerateManual/outputs
+SHELL_FILES := .build/shell-files
+MANUAL_DATE = $(shell git log -1 --format=%cs 2>/dev/null)
+
+manuals: deps
+	swift package plugin generate-manual $(if $(MANUAL_DATE),--date $(MANUAL_DATE))
+
+install: manuals
+	swift build $(RELEASE_FLAGS)
 	@bin=$$(swift build $(RELEASE_FLAGS) --show-bin-path) && \
-	  install -d $(DESTDIR)$(PREFIX)/bin && \
-	  for b in $(BINARIES); do install -m 755 $$bin/$$b $(DESTDIR)$(PREFIX)/bin/$$b; done
-	@echo "installed $(BINARIES) into $(DESTDIR)$(PREFIX)/bin"
+	  rm -rf $(SHELL_FILES) && mkdir -p $(SHELL_FILES) && \
+	  install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASH_COMPLETION_DIR) $(DESTDIR)$(ZSH_COMPLETION_DIR) $(DESTDIR)$(FISH_COMPLETION_DIR) && \
+	  for b in $(BINARIES); do \
+	    install -m 755 $$bin/$$b $(DESTDIR)$(BINDIR)/$$b && \
+	    sed 's/^$$/.Pp/' $(MANUALS)/$$b/$$b.1 > $(SHELL_FILES)/$$b.1 && \
+	    $$bin/$$b --generate-completion-script bash > $(SHELL_FILES)/$$b.bash && \
+	    $$bin/$$b --generate-completion-script zsh > $(SHELL_FILES)/_$$b && \
+	    $$bin/$$b --generate-completion-script fish > $(SHELL_FILES)/$$b.fish && \
+	    install -m 644 $(SHELL_FILES)/$$b.1 $(DESTDIR)$(MANDIR)/$$b.1 && \
+	    install -m 644 $(SHELL_FILES)/$$b.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/$$b && \
+	    install -m 644 $(SHELL_FILES)/_$$b $(DESTDIR)$(ZSH_COMPLETION_DIR)/_$$b && \
+	    install -m 644 $(SHELL_FILES)/$$b.fish $(DESTDIR)$(FISH_COMPLETION_DIR)/$$b.fish || exit 1; \
+	  done
+	@echo "installed $(BINARIES) into $(DESTDIR)$(BINDIR),"
+	@echo "  their man pages into $(DESTDIR)$(MANDIR),"
+	@echo "  completions into $(DESTDIR)$(BASH_COMPLETION_DIR), $(DESTDIR)$(ZSH_COMPLETION_DIR), $(DESTDIR)$(FISH_COMPLETION_DIR)"
 
 uninstall:
-	for b in $(BINARIES); do rm -f $(DESTDIR)$(PREFIX)/bin/$$b; done
+	for b in $(BINARIES); do \
+	  rm -f $(DESTDIR)$(BINDIR)/$$b $(DESTDIR)$(MANDIR)/$$b.1 $(DESTDIR)$(BASH_COMPLETION_DIR)/$$b \
+	    $(DESTDIR)$(ZSH_COMPLETION_DIR)/_$$b $(DESTDIR)$(FISH_COMPLETION_DIR)/$$b.fish; \
+	done
 
 clean:
 	swift package clean

@@ -13,6 +13,8 @@ command -v script >/dev/null 2>&1 || missing+=(bsdutils)   # the tests' terminal
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)         # the tests of mira chat on a real terminal
 command -v jq >/dev/null 2>&1 || missing+=(jq)             # examples/chat.sh, tested on a terminal too
 [ -x /usr/bin/curl ] || missing+=(curl)                    # the fake server's self-tests
+command -v zsh >/dev/null 2>&1 || missing+=(zsh)           # the tests read the zsh completion scripts
+command -v fish >/dev/null 2>&1 || missing+=(fish)         # and the fish ones
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

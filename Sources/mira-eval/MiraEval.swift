@@ -19,6 +19,7 @@ struct MiraEval: ParsableCommand {
               enum), persona_mismatch and mood_mismatch (against expect), bad_expect,
               character_break (assistant-speak in the output), overlong_output,
               invalid_usage (usage tokens or latency_ms that are not whole numbers >= 0).
+
             When a turn id appears more than once (a run resumed with >> into the same
             file), only its last record counts; the report says how many were left out.
             --annotate marks every record as it stands.

@@ -19,6 +19,7 @@ struct MiraPrompt: ParsableCommand {
             --replay reads transcripts instead of records and writes one turn record per
             user message, with the history before it and the id "<transcript id>:<k>":
               mira-prompt --replay < transcripts.jsonl | mira-llm -j 32 > results.jsonl
+
             A transcript is {"id", "messages": [...], "expect"?, ...} on one line, or the
             lines of mira-store export (one session is one transcript).
             """,
@@ -26,7 +27,8 @@ struct MiraPrompt: ParsableCommand {
 
     @Argument(help: "The user's message for this turn.") var message: String?
     @Option(help: "Read the message from a file ('-': stdin, when no records are piped).") var messageFile: String?
-    @Option(help: "Force this persona for the turn (see --list-personas).") var persona: String?
+    @Option(help: "Force this persona for the turn (see --list-personas).", completion: .custom(Completions.personas))
+    var persona: String?
     @Option(help: "The model to ask (default: $MIRA_MODEL, else gpt-4.1).") var model: String?
     @Option(help: "Sampling temperature.") var temperature: Double?
     @Option(help: "Most tokens the reply may use (default: $MIRA_MAX_TOKENS).") var maxTokens: Int?
@@ -42,10 +44,16 @@ struct MiraPrompt: ParsableCommand {
     static let stage = "mira-prompt"
 
     /// A message is never an option: "-5 degrees" or "-the boss yelled" is
-    /// what the user said, so arguments are sorted before parsing.
+    /// what the user said, so arguments are sorted before parsing. Not the
+    /// shells' requests: `--generate-completion-script fish` keeps its value
+    /// (sorted, "fish" became a message and the script came out for bash).
     static func main() {
         Startup.prepare(stage: "mira-prompt")
-        main(MessageArguments.rearranged(Array(CommandLine.arguments.dropFirst()), valueOptions: valueOptions, flags: flags))
+        let given = Array(CommandLine.arguments.dropFirst())
+        if given.contains("--generate-completion-script") || given.first?.hasPrefix("---completion") == true {
+            return main(given)
+        }
+        main(MessageArguments.rearranged(given, valueOptions: valueOptions, flags: flags))
     }
 
     /// The options that take a value, and the flags: what MessageArguments

@@ -70,7 +70,7 @@ extension MiraStore {
             abstract: "Emit one record holding the session's recent history (empty for a new session).")
 
         @OptionGroup var database: DatabaseOption
-        @Argument(help: "The session id.") var session: String
+        @Argument(help: "The session id.", completion: .custom(Completions.sessions)) var session: String
         @Option(help: "How many of the latest messages to load.") var last: Int = 15
 
         func validate() throws {
@@ -104,7 +104,8 @@ extension MiraStore {
         enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
         @OptionGroup var database: DatabaseOption
-        @Argument(help: "The session id (default: each record's own session).") var session: String?
+        @Argument(help: "The session id (default: each record's own session).", completion: .custom(Completions.sessions))
+        var session: String?
         @Option(help: "Output: text (the reply) or json (the record). Default: text on a terminal, else json.")
         var format: Format?
 
@@ -161,7 +162,7 @@ extension MiraStore {
             discussion: "A session with no messages is not there: exit 66 (mira-store list shows the sessions).")
 
         @OptionGroup var database: DatabaseOption
-        @Argument(help: "The session id.") var session: String
+        @Argument(help: "The session id.", completion: .custom(Completions.sessions)) var session: String
 
         func run() throws {
             let id = checkedSession(session)
@@ -193,7 +194,8 @@ extension MiraStore {
                 """)
 
         @OptionGroup var database: DatabaseOption
-        @Option(help: "Put every message into this session, whatever its line says.") var session: String?
+        @Option(help: "Put every message into this session, whatever its line says.", completion: .custom(Completions.sessions))
+        var session: String?
 
         func run() throws {
             let id = session.map(checkedSession)
@@ -216,7 +218,7 @@ extension MiraStore {
             discussion: "A session with no messages is not there: exit 66, and nothing is created.")
 
         @OptionGroup var database: DatabaseOption
-        @Argument(help: "The session id.") var session: String
+        @Argument(help: "The session id.", completion: .custom(Completions.sessions)) var session: String
 
         func run() throws {
             let id = checkedSession(session)

@@ -15,7 +15,8 @@ enum Completions {
         return sessions.map(\.session).filter { $0.hasPrefix(prefix) }
     }
 
-    /// The persona names (built-in and the person's folder), and `auto`.
+    /// The persona names (built-in and the person's folder). Not `auto`: that is
+    /// a word of /persona inside a chat, not a value of --persona.
     @Sendable static func personas(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
         var registry = PersonaRegistry()
         if let dir = PersonaRegistry.userDirectory() { _ = registry.load(directory: dir) }

@@ -27,6 +27,7 @@ struct Mira: ParsableCommand {
         let given = Array(CommandLine.arguments.dropFirst())
         // `mira config` must run with a broken file: it is how the file is mended.
         if given.first == "config" { Platform.prepareProcess() } else { Startup.prepare(stage: "mira") }
+        if CompletionShape.handles(given) { CompletionShape.main(given); return }
         main(arguments(given))
     }
 

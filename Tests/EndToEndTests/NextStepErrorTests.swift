@@ -151,10 +151,15 @@ import Testing
 
     // MARK: 7. --version
 
+    /// `NAME 0.5.0`: the number in MiraShared's Version.swift, for all five.
     @Test func everyToolPrintsItsVersion() throws {
         let world = try World()
+        let source = try String(contentsOfFile: packageRoot + "/Sources/MiraShared/Protocol/Version.swift", encoding: .utf8)
+        let declaration = source.split(separator: "\n").first { $0.contains("static let number") } ?? ""
+        let number = declaration.split(separator: "\"").dropFirst().first.map(String.init) ?? "?"
+        #expect(number.split(separator: ".").count == 3, "no version number in Version.swift")
         var versions: Set<String> = []
-        for tool in ["mira-store", "mira-prompt", "mira-llm", "mira-eval"] {
+        for tool in ["mira", "mira-store", "mira-prompt", "mira-llm", "mira-eval"] {
             let result = try world.sh("\(tool) --version < /dev/null")
             #expect(result.status == 0, "\(tool): \(result.stderr)")
             #expect(result.stderr.isEmpty, "\(tool): \(result.stderr)")
@@ -163,6 +168,7 @@ import Testing
             #expect(words.first.map(String.init) == tool, "\(tool): \(result.stdout)")
             let version = words.dropFirst().first.map { $0.trimmingCharacters(in: .newlines) } ?? ""
             #expect(version.split(separator: ".").count == 3 && version.split(separator: ".").allSatisfy { Int($0) != nil }, "\(tool): \(result.stdout)")
+            #expect(result.stdout == "\(tool) \(number)\n", "\(tool): \(result.stdout)")
             versions.insert(version)
         }
         #expect(versions.count == 1, "one version for every tool: \(versions)")
