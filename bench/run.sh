@@ -141,7 +141,7 @@ fact turn_db "$turn_db"
 # The exact request Mira sends, for curl to post.
 "$store" load bench --db "$turn" > "$work/loaded.jsonl"
 "$prompt" hi < "$work/loaded.jsonl" > "$work/prompted.jsonl"
-python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.readline())["request"]))' \
+python3 -c 'import json,sys; sys.stdout.write(json.dumps(json.loads(sys.stdin.readline())["request"], separators=(",", ":"), ensure_ascii=False))' \
   < "$work/prompted.jsonl" > "$work/request.json"
 "$llmstage" < "$work/prompted.jsonl" > "$work/answered.jsonl"
 fact request_bytes "$(stat -c %s "$work/request.json")"
