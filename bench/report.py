@@ -179,7 +179,9 @@ def main(work, out):
         f"pipeline (`mira-store load bench | mira-prompt hi | mira-llm | mira-store save bench`) shares, so both "
         f"see the same history; `OPENAI_BASE_URL` points at the same fake server, `XDG_STATE_HOME` and "
         f"`XDG_CONFIG_HOME` at scratch folders. curl posts the body mira sent "
-        f"({int(facts['front_request_bytes']):,} bytes, taken from a logging fake server; it is {same}).")
+        f"({int(facts['front_request_bytes']):,} bytes, taken from a logging fake server; it is {same}). "
+        f"Load average (1, 5, 15 min) {facts['front_load_before']} before this section, "
+        f"{facts['front_load_after']} after it.")
     add("")
     add("**CPU time per turn** (user + sys of every process of the turn, reaped with `wait4`; "
         f"{len(front_cpu['mira']['cpu'])} turns of each, taking turns; `bench/cpu.py`):")

@@ -209,6 +209,7 @@ fact front_request_bytes "$(stat -c %s "$work/front-request.json")"
 front_floor="curl -sS --fail -H 'Content-Type: application/json' -H 'Authorization: Bearer bench' --data-binary @$work/front-request.json $base/chat/completions"
 
 front_before=$(python3 "$here/tools.py" count "$fdb" bench)
+fact front_load_before "$(cut -d' ' -f1-3 /proc/loadavg)"
 # CPU time (user + sys) per turn: every process reaped with wait4, the
 # commands taking turns (bench/cpu.py).
 python3 - "$work/cpu-spec.json" <<PY
@@ -226,6 +227,7 @@ python3 "$here/cpu.py" "$work/cpu-spec.json" "$work/cpu-front.json"
 fact cpu_rounds "$cpu_rounds"
 # Wall time per turn: hyperfine, in blocks that take turns like the turn figure.
 blocked front -n mira "$mira_turn" -n pipeline "$front_pipeline" -n curl "$front_floor"
+fact front_load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
 front_after=$(python3 "$here/tools.py" count "$fdb" bench)
 # Every turn of mira and of the pipeline saved, two messages each.
 expected=$((2 * 2 * (cpu_rounds + cpu_warmup + blocks * (runs / blocks + 2))))
