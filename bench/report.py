@@ -3,8 +3,9 @@
 
     report.py WORK_DIR OUT.md
 
-WORK_DIR holds hf/*.json (hyperfine --export-json) and facts.tsv
-(key<TAB>value lines, and rss<TAB>name<TAB>KiB lines) written by run.sh.
+WORK_DIR holds hf/*.json (hyperfine --export-json), cpu-front.json (bench/cpu.py:
+CPU time per run) and facts.tsv (key<TAB>value lines, and rss<TAB>name<TAB>KiB
+lines) written by run.sh.
 Every figure is a median; every comparison was measured in the same run.
 """
 import json
@@ -15,6 +16,7 @@ from pathlib import Path
 PIPELINE_GOAL_MS = 25     # the pipeline within this of curl
 LLM_OVERHEAD_GOAL = 40    # llm's overhead over curl, as a multiple of Mira's
 FLAT_LIMIT = 1.5          # load on the largest database / on the smallest
+FRONT_CPU_GOAL = 1.5      # mira's CPU time per turn / curl's
 
 
 def load(work):
@@ -32,7 +34,8 @@ def load(work):
             blocks.setdefault(path.stem.split("@")[0], {}).setdefault(r["command"], []).append(r)
     runs = {name: {command: merge(parts) for command, parts in commands.items()}
             for name, commands in blocks.items()}
-    return facts, rss, runs
+    cpu = json.loads((work / "cpu-front.json").read_text())
+    return facts, rss, runs, cpu
 
 
 def merge(parts):
@@ -77,8 +80,12 @@ def timing_rows(results, against=None):
 TIMING = ["command", "median ms", "mean ± sd ms", "min ms", "user ms", "sys ms", "runs"]
 
 
+def verdict(ok):
+    return "✔ met" if ok else "✘ **missed**"
+
+
 def main(work, out):
-    facts, rss, runs = load(Path(work))
+    facts, rss, runs, cpu_runs = load(Path(work))
     smoke = facts.get("smoke") == "1"
     md = []
     add = md.append
@@ -108,21 +115,27 @@ def main(work, out):
     mira_over = mira - curl
     llm = runs.get("turn-llm", {}).get("llm")
     goals = [["pipeline within 25 ms of curl", f"{fmt(ms(mira_over))} ms",
-              "met" if ms(mira_over) <= PIPELINE_GOAL_MS else "**missed**"]]
+              verdict(ms(mira_over) <= PIPELINE_GOAL_MS)]]
     if llm:
         llm_over = llm["median"] - curl
         ratio = llm_over / mira_over if mira_over > 0 else float("inf")
         goals.append(["at least 40x less overhead than llm", f"{ratio:.1f}x",
-                      "met" if ratio >= LLM_OVERHEAD_GOAL else "**missed**"])
+                      verdict(ratio >= LLM_OVERHEAD_GOAL)])
+    front_cpu = {name: r for name, r in cpu_runs.items() if not name.startswith("_")}
+    cpu_median = {name: statistics.median(r["cpu"]) for name, r in front_cpu.items()}
+    front_ratio = cpu_median["mira"] / cpu_median["curl"]
+    goals.append([f"`mira`'s CPU time per turn at most {FRONT_CPU_GOAL}x curl's",
+                  f"{front_ratio:.2f}x ({fmt(ms(cpu_median['mira']))} ms vs {fmt(ms(cpu_median['curl']))} ms)",
+                  verdict(front_ratio <= FRONT_CPU_GOAL)])
     scaling = runs["scaling"]
     sizes = facts["sizes"].split()
     flat = scaling[sizes[-1]]["median"] / scaling[sizes[0]]["median"]
     goals.append([f"`load --last 15` flat from {int(sizes[0]):,} to {int(sizes[-1]):,} messages",
-                  f"{flat:.2f}x", "met" if flat <= FLAT_LIMIT else "**missed**"])
+                  f"{flat:.2f}x", verdict(flat <= FLAT_LIMIT)])
     rounds = int(facts["par_rounds"])
     mira_lost = sum(json.loads(facts[f"par_mira_{i}"])["lost"] for i in range(1, rounds + 1))
     goals.append(["no answer lost 12 turns at a time" if not smoke else "no answer lost in parallel",
-                  f"{mira_lost} lost", "met" if mira_lost == 0 else "**missed**"])
+                  f"{mira_lost} lost", verdict(mira_lost == 0)])
     add("## Goals")
     add("")
     add(table(["goal", "measured", ""], goals))
@@ -155,7 +168,50 @@ def main(work, out):
         f"{fmt(cpu(turn['curl']))} ms" + (f", llm {fmt(cpu(llm))} ms." if llm else "."))
     add("")
 
-    add("## 2. Each stage alone")
+    add("## 2. One turn in one process: `mira`")
+    add("")
+    front = runs["front"]
+    same = {"yes": "equal, as parsed JSON, to what the pipeline's `mira-llm` sent",
+            "no": "**not** equal to what the pipeline's `mira-llm` sent"}[facts["front_same_request"]]
+    add(f"`mira -s bench hi` does the turn above in one process: it loads the last 15 messages of the session, "
+        f"builds the request, posts it with libcurl, validates the reply, saves the turn and prints the reply. "
+        f"It runs with `MIRA_DB` on its own copy of the {int(facts['turn_db']):,}-message session, which the "
+        f"pipeline (`mira-store load bench | mira-prompt hi | mira-llm | mira-store save bench`) shares, so both "
+        f"see the same history; `OPENAI_BASE_URL` points at the same fake server, `XDG_STATE_HOME` and "
+        f"`XDG_CONFIG_HOME` at scratch folders. curl posts the body mira sent "
+        f"({int(facts['front_request_bytes']):,} bytes, taken from a logging fake server; it is {same}). "
+        f"Load average (1, 5, 15 min) {facts['front_load_before']} before this section, "
+        f"{facts['front_load_after']} after it.")
+    add("")
+    add("**CPU time per turn** (user + sys of every process of the turn, reaped with `wait4`; "
+        f"{len(front_cpu['mira']['cpu'])} turns of each, taking turns; `bench/cpu.py`):")
+    add("")
+    rows = []
+    for name, r in front_cpu.items():
+        rows.append([f"`{name}`", fmt(ms(cpu_median[name]), 2), fmt(ms(statistics.fmean(r["cpu"])), 2),
+                     fmt(ms(min(r["cpu"])), 2), fmt(ms(statistics.median(r["user"])), 2),
+                     fmt(ms(statistics.median(r["sys"])), 2), len(r["cpu"]),
+                     f"{cpu_median[name] / cpu_median['curl']:.2f}x"])
+    add(table(["command", "CPU median ms", "mean ms", "min ms", "user median ms", "sys median ms", "turns",
+               "vs curl"], rows))
+    add("")
+    add(f"- `mira`/curl: **{front_ratio:.2f}x** (goal: at most {FRONT_CPU_GOAL}x) "
+        f"{'✔' if front_ratio <= FRONT_CPU_GOAL else '✘'}; the pipeline/curl: "
+        f"{cpu_median['pipeline'] / cpu_median['curl']:.2f}x; `mira`/the pipeline: "
+        f"{cpu_median['mira'] / cpu_median['pipeline']:.2f}x.")
+    add("")
+    add(f"**Wall time per turn** (hyperfine, {front['mira']['blocks']} block(s) alternating between the three):")
+    add("")
+    add(table(TIMING + ["vs curl"], timing_rows(front, against=front["curl"]["median"])))
+    add("")
+    wall = {name: r["median"] for name, r in front.items()}
+    add(f"- `mira` minus curl: **{fmt(ms(wall['mira'] - wall['curl']))} ms**; the pipeline minus curl: "
+        f"{fmt(ms(wall['pipeline'] - wall['curl']))} ms; `mira` takes "
+        f"**{wall['mira'] / wall['pipeline']:.2f}x** the pipeline's wall time "
+        f"({fmt(ms(abs(wall['pipeline'] - wall['mira'])))} ms "
+        f"{'less' if wall['mira'] <= wall['pipeline'] else 'more'}).")
+    add("")
+    add("## 3. Each stage alone")
     add("")
     add("Process start to exit, output to /dev/null. `mira-store new` prints an id and opens no database: "
         "it is the cost of starting a Mira process at all. `load` reads the session above; `mira-prompt` "
@@ -170,7 +226,7 @@ def main(work, out):
     add(f"Sum of the four stages: {fmt(ms(total))} ms (the pipeline runs them at once, so it takes less).")
     add("")
 
-    add("## 3. Store scaling")
+    add("## 4. Store scaling")
     add("")
     add("`mira-store load bench --last 15` (the default) on databases holding one session of N messages "
         "(warm page cache). Bytes on disk: the database file after import, divided by N.")
@@ -196,7 +252,7 @@ def main(work, out):
             ", ".join(f"{int(n):,} messages in {v} s" for n, v in built) + ".")
     add("")
 
-    add("## 4. Parallel safety")
+    add("## 5. Parallel safety")
     add("")
     add(f"{facts['par_turns']} turns, {facts['par_jobs']} at a time through `xargs -P {facts['par_jobs']}`, "
         f"{rounds} round(s), all into one conversation. Mira: the full four-process pipeline into the "
@@ -217,7 +273,7 @@ def main(work, out):
     add(table(["tool", "round", "turns", "answers", "saved", "lost", "failed commands", "\"database is locked\""], rows))
     add("")
 
-    add("## 5. Peak memory")
+    add("## 6. Peak memory")
     add("")
     add("Max RSS from `/usr/bin/time -f %M` (KiB, median of several runs), one process each.")
     add("")
@@ -237,6 +293,12 @@ def main(work, out):
         "`mira-store import`, cached by size under `${XDG_CACHE_HOME:-~/.cache}/mira/bench`; the turn "
         "figures use a copy. Loads run on a warm page cache (hyperfine warm-up runs).")
     add("- llm is installed from PyPI into a virtual environment in the same cache folder.")
+    add("- CPU time per turn: `bench/cpu.py` spawns each process itself (no shell; a pipeline's four "
+        "stages joined by pipes) and adds up `ru_utime + ru_stime` from `wait4` of each; each round runs "
+        "every command once, the first one moving a place each round, after warm-up rounds that are not kept. "
+        "The kernel keeps a process's CPU time exactly but splits it into user and sys by sampling at clock "
+        "ticks, so for processes this short only the sum is to be trusted. "
+        "The user and sys columns of the hyperfine tables are hyperfine's means.")
     add("- Peak memory: `/usr/bin/time -f %M`. Parallel runs: `xargs -P`, counted afterwards from "
         "each store with `bench/tools.py`.")
     Path(out).write_text("\n".join(md) + "\n")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Mira's benchmarks: one chat turn against curl and llm, each stage alone,
-# store scaling, parallel safety and peak memory, all in one run on this
-# machine. Writes bench/RESULTS.md.
+# Mira's benchmarks: one chat turn against curl and llm, the same turn in one
+# process (`mira`) against the pipeline and curl, each stage alone, store
+# scaling, parallel safety and peak memory, all in one run on this machine.
+# Writes bench/RESULTS.md.
 #
 #   bench/run.sh            the full run (the 10M-message database takes minutes
 #                           the first time; it is cached afterwards)
@@ -26,6 +27,7 @@ if ((smoke)); then
   turn_db=1000             # messages in the session of the chat-turn figures
   import_n=10000           # messages in the timed import
   runs=3 slow_runs=2 rss_runs=1 blocks=1
+  cpu_rounds=4 cpu_warmup=1   # CPU time per turn: runs of each command
   par_turns=4 par_jobs=4 par_rounds=1
   seed_turns=1             # turns already in llm's conversation
 else
@@ -33,6 +35,7 @@ else
   turn_db=100000
   import_n=1000000
   runs=45 slow_runs=12 rss_runs=5 blocks=3
+  cpu_rounds=150 cpu_warmup=3
   par_turns=48 par_jobs=12 par_rounds=3
   seed_turns=7             # 14 messages: about what Mira sends (--last 15)
 fi
@@ -93,7 +96,7 @@ have_llm=0; [[ -x $llm ]] && have_llm=1
 say "building release binaries"
 (cd "$repo" && swift build -c release --static-swift-stdlib >&2)
 bin=$(cd "$repo" && swift build -c release --static-swift-stdlib --show-bin-path)
-store=$bin/mira-store prompt=$bin/mira-prompt llmstage=$bin/mira-llm
+store=$bin/mira-store prompt=$bin/mira-prompt llmstage=$bin/mira-llm front=$bin/mira
 
 # --- the fake server, answering at once -----------------------------------
 # The tests' fake OpenAI server, with no request log; it stops when this script
@@ -106,8 +109,9 @@ port=$(sed -n 's/^PORT=//p' "$work/port")
 base=http://127.0.0.1:$port/v1
 completions() { curl -s "http://127.0.0.1:$port/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["completions"])'; }
 # Mira reads its server, key and persona folder from the environment (and a
-# config file from the scratch XDG_CONFIG_HOME: none, so not the user's).
-export OPENAI_BASE_URL=$base OPENAI_API_KEY=bench XDG_CONFIG_HOME=$work/config
+# config file from the scratch XDG_CONFIG_HOME: none, so not the user's);
+# `mira` remembers its current session in the state folder (always given -s here).
+export OPENAI_BASE_URL=$base OPENAI_API_KEY=bench XDG_CONFIG_HOME=$work/config XDG_STATE_HOME=$work/state
 unset MIRA_DB MIRA_MODEL MIRA_STRUCTURED MIRA_MAX_TOKENS MIRA_MAX_REPLY_CHARS
 
 # --- databases, cached by size --------------------------------------------
@@ -138,7 +142,7 @@ fact turn_db "$turn_db"
 # The exact request Mira sends, for curl to post.
 "$store" load bench --db "$turn" > "$work/loaded.jsonl"
 "$prompt" hi < "$work/loaded.jsonl" > "$work/prompted.jsonl"
-python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.readline())["request"]))' \
+python3 -c 'import json,sys; sys.stdout.write(json.dumps(json.loads(sys.stdin.readline())["request"], separators=(",", ":"), ensure_ascii=False))' \
   < "$work/prompted.jsonl" > "$work/request.json"
 "$llmstage" < "$work/prompted.jsonl" > "$work/answered.jsonl"
 fact request_bytes "$(stat -c %s "$work/request.json")"
@@ -175,8 +179,63 @@ after=$(python3 "$here/tools.py" count "$turn" bench)
 expected=$((2 * blocks * (runs / blocks + 2)))
 (( after - before == expected )) || { say "pipeline saved $((after - before)) messages, expected $expected"; exit 1; }
 
-# --- 2. each stage alone ---------------------------------------------------
-say "2. each stage alone"
+# --- 2. one turn in one process: mira -------------------------------------
+# `mira -s bench hi` does the pipeline's turn in one process. Its own copy of
+# the session: mira and the pipeline both add their turns to it, so they see
+# the same history (the last 15 of it, so the request's size stays put).
+say "2. one turn in one process: mira"
+fdb=$work/front.db
+cp "$(db_for "$turn_db")" "$fdb"
+mira_turn="MIRA_DB=$fdb $front -s bench hi"
+front_pipeline="$store load bench --db $fdb | $prompt hi | $llmstage | $store save bench --db $fdb"
+
+# The request mira really sends, for curl: one turn each by mira and by the
+# pipeline on copies of the session, against a second fake server that logs them.
+python3 "$repo/Tests/Support/fake_openai.py" --behaviour normal --exit-with-parent \
+  --log "$work/front-log.jsonl" > "$work/log-port" &
+log_pid=$!
+for _ in $(seq 100); do grep -q '^PORT=' "$work/log-port" && break; sleep 0.05; done
+log_port=$(sed -n 's/^PORT=//p' "$work/log-port")
+[[ -n $log_port ]] || { say "the logging fake server did not start"; exit 1; }
+cp "$fdb" "$work/front-a.db"; cp "$fdb" "$work/front-b.db"
+MIRA_DB=$work/front-a.db OPENAI_BASE_URL=http://127.0.0.1:$log_port/v1 "$front" -s bench hi > /dev/null
+"$store" load bench --db "$work/front-b.db" | "$prompt" hi \
+  | OPENAI_BASE_URL=http://127.0.0.1:$log_port/v1 "$llmstage" | "$store" save bench --db "$work/front-b.db" > /dev/null
+kill "$log_pid"; wait "$log_pid" 2> /dev/null || true
+# The body as sent (compact JSON, checked against its Content-Length), and
+# whether mira's request equals the pipeline's.
+python3 "$here/tools.py" logged-request "$work/front-log.jsonl" 1 "$work/front-request.json"
+fact front_same_request "$(python3 "$here/tools.py" same-request "$work/front-log.jsonl" 1 2)"
+fact front_request_bytes "$(stat -c %s "$work/front-request.json")"
+front_floor="curl -sS --fail -H 'Content-Type: application/json' -H 'Authorization: Bearer bench' --data-binary @$work/front-request.json $base/chat/completions"
+
+front_before=$(python3 "$here/tools.py" count "$fdb" bench)
+fact front_load_before "$(cut -d' ' -f1-3 /proc/loadavg)"
+# CPU time (user + sys) per turn: every process reaped with wait4, the
+# commands taking turns (bench/cpu.py).
+python3 - "$work/cpu-spec.json" <<PY
+import json, sys
+curl = ["curl", "-sS", "--fail", "-H", "Content-Type: application/json", "-H", "Authorization: Bearer bench",
+        "--data-binary", "@$work/front-request.json", "$base/chat/completions"]
+spec = {"rounds": $cpu_rounds, "warmup": $cpu_warmup, "commands": {
+    "mira": {"stages": [["$front", "-s", "bench", "hi"]], "env": {"MIRA_DB": "$fdb"}},
+    "pipeline": {"stages": [["$store", "load", "bench", "--db", "$fdb"], ["$prompt", "hi"], ["$llmstage"],
+                            ["$store", "save", "bench", "--db", "$fdb"]]},
+    "curl": {"stages": [curl]}}}
+json.dump(spec, open(sys.argv[1], "w"))
+PY
+python3 "$here/cpu.py" "$work/cpu-spec.json" "$work/cpu-front.json"
+fact cpu_rounds "$cpu_rounds"
+# Wall time per turn: hyperfine, in blocks that take turns like the turn figure.
+blocked front -n mira "$mira_turn" -n pipeline "$front_pipeline" -n curl "$front_floor"
+fact front_load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
+front_after=$(python3 "$here/tools.py" count "$fdb" bench)
+# Every turn of mira and of the pipeline saved, two messages each.
+expected=$((2 * 2 * (cpu_rounds + cpu_warmup + blocks * (runs / blocks + 2))))
+(( front_after - front_before == expected )) || { say "mira and the pipeline saved $((front_after - front_before)) messages, expected $expected"; exit 1; }
+
+# --- 3. each stage alone ---------------------------------------------------
+say "3. each stage alone"
 blocked stages \
   -n "mira-store new (start-up, no database)" "$store new" \
   -n "mira-store load" "$store load bench --db $turn" \
@@ -189,8 +248,8 @@ SH
 blocked save --prepare "sh $work/fresh-turn.sh $work/answered.jsonl $work/save.jsonl" \
   -n "mira-store save" "$store save bench --db $turn < $work/save.jsonl"
 
-# --- 3. store scaling ------------------------------------------------------
-say "3. store scaling"
+# --- 4. store scaling ------------------------------------------------------
+say "4. store scaling"
 loads=()
 for n in "${sizes[@]}"; do
   loads+=(-n "$n" "$store load bench --db $(db_for "$n")")
@@ -208,8 +267,8 @@ bench import --warmup 0 --runs 3 --prepare "rm -f $work/import.db $work/import.d
 # Before the parallel runs, which load the machine on purpose.
 fact load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
 
-# --- 4. parallel safety ------------------------------------------------------
-say "4. parallel safety: $par_turns turns, $par_jobs at a time, $par_rounds round(s)"
+# --- 5. parallel safety ------------------------------------------------------
+say "5. parallel safety: $par_turns turns, $par_jobs at a time, $par_rounds round(s)"
 par_db=$work/par.db
 for round in $(seq "$par_rounds"); do
   cp "$(db_for "$turn_db")" "$par_db"; rm -f "$par_db-wal" "$par_db-shm"
@@ -245,8 +304,8 @@ if ((have_llm)); then
 fi
 fact par_turns "$par_turns"; fact par_jobs "$par_jobs"; fact par_rounds "$par_rounds"
 
-# --- 5. peak memory ----------------------------------------------------------
-say "5. peak memory"
+# --- 6. peak memory ----------------------------------------------------------
+say "6. peak memory"
 # Max RSS in KiB of one process (and its children), median of $rss_runs runs.
 rss() {
   local name=$1 in=$2; shift 2
@@ -265,6 +324,7 @@ prep="sh $work/fresh-turn.sh $work/answered.jsonl $work/save.jsonl" \
   rss "mira-store save" "$work/save.jsonl" "$store" save bench --db "$turn"
 prep="rm -f $work/rss-import.db*" rss_runs=1 \
   rss "mira-store import ($import_n messages)" "$work/import.jsonl" "$store" import --db "$work/rss-import.db"
+rss "mira -s bench hi (one whole turn)" /dev/null env MIRA_DB="$fdb" "$front" -s bench hi
 rss "curl" /dev/null curl -sS --fail -H 'Content-Type: application/json' --data-binary @"$work/request.json" "$base/chat/completions"
 if ((have_llm)); then
   cp "$work/llm-seed.db" "$LLM_USER_PATH/logs.db"

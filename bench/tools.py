@@ -6,6 +6,8 @@
     tools.py llm-lost LOGS_DB N       prompts "parallel 1..N" llm did not log, as JSON
     tools.py llm-thread LOGS_DB       the id of llm's latest conversation (thread)
     tools.py count DB SESSION         how many messages a Mira session holds
+    tools.py logged-request LOG N OUT the body of request N of a fake_openai.py --log, as sent
+    tools.py same-request LOG A B     "yes" when requests A and B of the log have equal bodies, else "no"
 """
 import json
 import sqlite3
@@ -61,6 +63,31 @@ def count(path, session):
     print(connect(path).execute("SELECT count(*) FROM messages WHERE session = ?", (session,)).fetchone()[0])
 
 
+def logged(path, n):
+    for line in open(path, encoding="utf-8"):
+        entry = json.loads(line)
+        if entry["n"] == n:
+            return entry
+    sys.exit(f"tools.py: no request {n} in {path}")
+
+
+def logged_request(path, n, out):
+    """The log keeps the body parsed; compact JSON gives back the bytes the
+    client sent (Mira writes no spaces and escapes no "/"): checked against
+    the request's Content-Length."""
+    entry = logged(path, n)
+    body = json.dumps(entry["body"], ensure_ascii=False, separators=(",", ":")).encode()
+    sent = int(entry["headers"].get("content-length", -1))
+    if len(body) != sent:
+        sys.exit(f"tools.py: request {n} was {sent} bytes, rebuilt {len(body)}")
+    with open(out, "wb") as f:
+        f.write(body)
+
+
+def same_request(path, a, b):
+    print("yes" if logged(path, a)["body"] == logged(path, b)["body"] else "no")
+
+
 def main(argv):
     command, args = argv[1], argv[2:]
     if command == "same-schema":
@@ -73,6 +100,10 @@ def main(argv):
         return llm_thread(args[0])
     if command == "count":
         return count(*args)
+    if command == "logged-request":
+        return logged_request(args[0], int(args[1]), args[2])
+    if command == "same-request":
+        return same_request(args[0], int(args[1]), int(args[2]))
     sys.exit(f"tools.py: unknown command {command!r}")
 
 
