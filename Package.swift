@@ -28,9 +28,10 @@ let package = Package(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
         // Line editing and input history for `mira chat` (BSD editline: a
-        // Debian package, and what sqlite3 and many shells use).
+        // Debian package, and what sqlite3 and many shells use). Its header
+        // only: the chat opens libedit.so.2 when it starts (see shim.h).
         .systemLibrary(
-            name: "CEditLine", pkgConfig: "libedit",
+            name: "CEditLine",
             providers: [.apt(["libedit-dev"])]),
 
         // Pure values: JSON, records, messages, replies and their contract,

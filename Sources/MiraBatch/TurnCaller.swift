@@ -74,10 +74,12 @@ package struct TurnCaller: @unchecked Sendable {
     /// One prepared record answered in this process (the `mira` command):
     /// the work of a batch line, with the same fields added.
     package mutating func answer(_ record: inout Record) throws(StageError) {
-        _ = try answer(&record, line: 0)
+        _ = try answer(&record, line: 0, writing: false)
     }
 
-    mutating func answer(_ record: inout Record, line: Int) throws(StageError) -> TurnOutcome {
+    /// `writing`: the outcome carries the record's line (a batch writes it;
+    /// one turn in process has no use for the bytes).
+    mutating func answer(_ record: inout Record, line: Int, writing: Bool = true) throws(StageError) -> TurnOutcome {
         guard let asked = record.request else {
             throw StageError(.noRequest, "record has no request (run it through mira-prompt first)")
         }
@@ -99,7 +101,7 @@ package struct TurnCaller: @unchecked Sendable {
         if let key, let hit = cache?.answer(for: key), let reply = hit["reply"], !reply.isNull {
             for member in hit { record.fields[member.key] = member.value }
             record.fields["cached"] = true
-            return outcome(.cached, record)
+            return outcome(.cached, record, writing: writing)
         }
 
         let started = SystemTime.monotonicMilliseconds()
@@ -136,7 +138,7 @@ package struct TurnCaller: @unchecked Sendable {
             cache.keep(answer, for: key)
         }
         if streamed { record.fields["streamed"] = true }
-        return outcome(.answered, record)
+        return outcome(.answered, record, writing: writing)
     }
 
     /// The request under the server's scope; stream flags make no other answer.
@@ -149,9 +151,9 @@ package struct TurnCaller: @unchecked Sendable {
         return hash.hexDigest()
     }
 
-    func outcome(_ kind: TurnOutcome.Kind, _ record: Record) -> TurnOutcome {
+    func outcome(_ kind: TurnOutcome.Kind, _ record: Record, writing: Bool = true) -> TurnOutcome {
         let usage = record.fields["usage"]
-        return TurnOutcome(kind: kind, line: record.line,
+        return TurnOutcome(kind: kind, line: writing ? record.line : nil,
                            tokensIn: Int.count(usage?["prompt_tokens"]?.intValue), tokensOut: Int.count(usage?["completion_tokens"]?.intValue))
     }
 

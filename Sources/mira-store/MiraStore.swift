@@ -56,7 +56,7 @@ func checkedSession(_ id: String) -> String {
 
 extension MiraStore {
     struct New: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a fresh random session id.")
+        static let configuration = CommandConfiguration(commandName: "new", abstract: "Print a fresh random session id.")
 
         func run() {
             if !LineWriter.standardOutput.writeLine(Identifiers.newSessionID()) {
@@ -67,6 +67,7 @@ extension MiraStore {
 
     struct Load: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "load",
             abstract: "Emit one record holding the session's recent history (empty for a new session).")
 
         @OptionGroup var database: DatabaseOption
@@ -93,6 +94,7 @@ extension MiraStore {
 
     struct Save: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "save",
             abstract: "Store each finished turn (input and reply) and pass it on.",
             discussion: """
                 Prints the reply text when stdout is a terminal and the record when piped;
@@ -132,6 +134,7 @@ extension MiraStore {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List sessions: id, message count, last activity (tab-separated).")
 
         @OptionGroup var database: DatabaseOption
@@ -158,6 +161,7 @@ extension MiraStore {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write a session's messages as JSON Lines, oldest first.",
             discussion: "A session with no messages is not there: exit 66 (mira-store list shows the sessions).")
 
@@ -185,6 +189,7 @@ extension MiraStore {
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "import",
             abstract: "Read messages (JSON Lines, as export writes them) from stdin; all or nothing.",
             discussion: """
                 Every line is read and checked before anything is stored, so a slow or typed

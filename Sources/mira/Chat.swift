@@ -9,6 +9,7 @@ import MiraSystem
 /// input history and the reply streamed as it is written.
 struct Chat: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "chat",
         abstract: "Talk to Mira turn after turn (default: the current session).",
         discussion: "Commands inside: /help. Ctrl-C stops a reply in flight (nothing is saved); Ctrl-D leaves.")
 
@@ -59,6 +60,7 @@ struct ChatLoop {
         let state = MiraFolders.state()
         if let state { _ = Files.makeDirectories(state) }
         let editor = LineEditor(program: "mira", historyPath: state.map { $0 + "/chat-history" })
+        if let unavailable = editor.unavailable { complain(unavailable) }
         note("session \(session)\(persona.map { " · persona \($0)" } ?? "") · /help for commands · Ctrl-D leaves")
         while true {
             TurnInterrupt.reset()

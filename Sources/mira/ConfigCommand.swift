@@ -8,6 +8,7 @@ import MiraSystem
 /// `mira config unset NAME` can mend it.
 struct Config: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "config",
         abstract: "See and change the settings file every Mira tool reads.",
         discussion: """
             The file holds NAME=value lines with the environment variables' names. A flag
@@ -39,7 +40,7 @@ struct Config: ParsableCommand {
     }
 
     struct Set: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set NAME to VALUE in the file (created 0600 when absent).")
+        static let configuration = CommandConfiguration(commandName: "set", abstract: "Set NAME to VALUE in the file (created 0600 when absent).")
         @Argument(help: "The setting's name, e.g. OPENAI_BASE_URL.", completion: .list(KnownSetting.names)) var name: String
         @Argument(help: "Its value, exactly as it should be read.") var value: String
 
@@ -50,6 +51,7 @@ struct Config: ParsableCommand {
 
     struct Get: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "get",
             abstract: "Print the value NAME has for the tools (the environment's, else the file's).",
             discussion: "Exit 1 when neither sets it. A secret is printed only with --show-secret.")
         @Argument(help: "The setting's name.", completion: .list(KnownSetting.names)) var name: String
@@ -64,7 +66,7 @@ struct Config: ParsableCommand {
     }
 
     struct Unset: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove NAME from the file.")
+        static let configuration = CommandConfiguration(commandName: "unset", abstract: "Remove NAME from the file.")
         @Argument(help: "The setting's name.", completion: .list(KnownSetting.names)) var name: String
 
         func run() {
@@ -79,7 +81,7 @@ struct Config: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the file's settings as NAME=value lines, secrets hidden.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Print the file's settings as NAME=value lines, secrets hidden.")
         @Flag(help: "Show secrets in full.") var showSecrets = false
 
         func run() {
@@ -92,7 +94,7 @@ struct Config: ParsableCommand {
     }
 
     struct Path: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the file's path (it may not exist yet).")
+        static let configuration = CommandConfiguration(commandName: "path", abstract: "Print the file's path (it may not exist yet).")
         func run() { Config.write(Config.store().path) }
     }
 }

@@ -26,6 +26,9 @@ final class LineEditor {
     /// The C string the prompt callback hands libedit.
     var promptText: UnsafeMutablePointer<CChar>?
 
+    /// Why the terminal gets plain lines (libedit could not be loaded), to say once.
+    private(set) var unavailable: String?
+
     init(program: String, historyPath: String?) {
         self.historyPath = historyPath
         guard Files.isTerminal(0) && Files.isTerminal(1) else {
@@ -33,10 +36,16 @@ final class LineEditor {
             history = nil
             return
         }
+        guard mira_editline_open() == 0 else {
+            editor = nil
+            history = nil
+            unavailable = "line editing is off: libedit.so.2 cannot be loaded (Debian: apt-get install libedit2)"
+            return
+        }
         // libedit decodes and shows UTF-8 only under a UTF-8 locale.
         setlocale(LC_CTYPE, "")
         let editor = mira_el_init(program)
-        let history = history_init()
+        let history = mira_history_init()
         self.editor = editor
         self.history = history
         guard let editor, let history else { return }
@@ -51,15 +60,15 @@ final class LineEditor {
             let owner = Unmanaged<LineEditor>.fromOpaque(mira_el_get_clientdata(editor)!).takeUnretainedValue()
             return owner.promptText
         }
-        el_source(editor, nil)  // the person's ~/.editrc, if any
+        mira_el_source(editor, nil)  // the person's ~/.editrc, if any
     }
 
     deinit {
         if let history {
             if let historyPath { mira_history_save(history, historyPath) }
-            history_end(history)
+            mira_history_end(history)
         }
-        if let editor { el_end(editor) }
+        if let editor { mira_el_end(editor) }
         free(promptText)
     }
 
@@ -69,7 +78,7 @@ final class LineEditor {
         free(promptText)
         promptText = strdup(prompt)
         var count: Int32 = 0
-        guard let line = el_gets(editor, &count) else {
+        guard let line = mira_el_gets(editor, &count) else {
             // Interrupted by a signal (Ctrl-C): libedit returns no line.
             return count < 0 && errno == EINTR ? .interrupted : .end
         }

@@ -8,6 +8,7 @@ import MiraSystem
 /// `mira log [ID]`: a session as a person reads it.
 struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "log",
         abstract: "Show a session's conversation (default: the current session).",
         discussion: "Colour on a terminal unless NO_COLOR is set. --json writes the lines of mira-store export.")
 
@@ -64,7 +65,7 @@ enum Transcript {
 
 /// `mira sessions`: every session, the current one marked.
 struct Sessions: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the sessions, most recent first; * marks the current one.")
+    static let configuration = CommandConfiguration(commandName: "sessions", abstract: "List the sessions, most recent first; * marks the current one.")
 
     @Flag(help: "One JSON object per session, as mira-store list --json writes them.") var json = false
 

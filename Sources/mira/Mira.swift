@@ -28,6 +28,10 @@ struct Mira: ParsableCommand {
         // `mira config` must run with a broken file: it is how the file is mended.
         if given.first == "config" { Platform.prepareProcess() } else { Startup.prepare(stage: "mira") }
         if CompletionShape.handles(given) { CompletionShape.main(given); return }
+        if let turn = TurnOptions.quicklyParsed(given), (try? turn.validate()) != nil {
+            do { try turn.run() } catch { exit(withError: error) }
+            return
+        }
         main(arguments(given))
     }
 
@@ -36,6 +40,7 @@ struct Mira: ParsableCommand {
     /// A message is never an option ("-5 degrees out"): for a turn, words
     /// that are not Say's options move behind `--`; subcommands parse as usual.
     static func arguments(_ given: [String]) -> [String] {
+        if given.first == "say" { return ["say"] + MessageArguments.rearranged(Array(given.dropFirst()), valueOptions: Say.valueOptions, flags: Say.flags) }
         if let first = given.first, subcommandNames.contains(first) { return given }
         if given.contains("--generate-completion-script") || given.contains("--experimental-dump-help") || given.first?.hasPrefix("---") == true {
             return given

@@ -42,8 +42,10 @@ enum Setup {
         return id
     }
 
-    /// Remembers `session` as current; a failure is said, not fatal: the turn matters more.
+    /// Remembers `session` as current; a failure is said, not fatal: the turn
+    /// matters more. The file is written only when the session changes.
     static func remember(_ session: String, in current: CurrentSession) {
+        if current.read() == session { return }
         if case .failure(let problem) = current.remember(session) {
             report(stage: stage, line: nil, "warning: cannot remember the current session in \(current.path): \(problem)")
         }

@@ -197,4 +197,25 @@ import Testing
         #expect(misspelt.status == 64)
         #expect(misspelt.stderr.contains("did you mean MIRA_MODEL?"))
     }
+
+    /// `mira …` reads a usual turn's line without the argument parser (for
+    /// speed); `mira say …` always goes through it. Both must read it alike.
+    @Test func theQuickReadingOfATurnAgreesWithTheArgumentParser() throws {
+        let world = try World()
+        let lines = [
+            "--explain hi", "--explain -s s1 hi there", "-s s1 --explain -- --new is a word", "--explain --session=s2 hi",
+            "--explain --persona haven hi", "--explain --persona=hallow --model m1 -5 degrees out", "hi --explain -s s3 again",
+            "--explain -s s1 -s s2 hi", "--explain --new -s s1 hi", "--explain --persona nope hi",
+            "--explain -s 'bad id' hi", "--explain --bogus hi", "--explain -s", "--explain -h", "--explain chat about it",
+        ]
+        // A current session, so a line without -s explains the same session both ways.
+        #expect(try world.sh("mira -s current hi").status == 0)
+        for line in lines {
+            let quick = try world.sh("mira \(line)", stdin: "")
+            let parsed = try world.sh("mira say \(line)", stdin: "")
+            #expect(quick.status == parsed.status, "\(line): \(quick.stderr) | \(parsed.stderr)")
+            #expect(quick.stdout.replacingOccurrences(of: "mira say", with: "mira") == parsed.stdout.replacingOccurrences(of: "mira say", with: "mira"), "\(line)")
+        }
+        #expect(try world.requests().count == 1)
+    }
 }

@@ -32,6 +32,19 @@ import MiraTestSupport
         #expect(written == #""a\"b\\c\nd\u0001é😀""#)
     }
 
+    /// The writer copies runs of plain bytes whole: escapes at the edges,
+    /// side by side and alone must land exactly, and a string that is not
+    /// stored contiguously (bridged or a substring's copy) reads the same.
+    @Test func escapesAtEveryPlaceOfARunAreWrittenExactly() {
+        #expect(JSONWriter.string(.string("")) == #""""#)
+        #expect(JSONWriter.string(.string("\n")) == #""\n""#)
+        #expect(JSONWriter.string(.string("\"\"")) == #""\"\"""#)
+        #expect(JSONWriter.string(.string("\nab\tcd\u{7F}")) == #""\nab\tcd\u007f""#)
+        #expect(JSONWriter.string(.string("plain text, no escapes at all")) == #""plain text, no escapes at all""#)
+        let long = String(repeating: "abc\"", count: 1000)
+        #expect(JSONWriter.string(.string(long)) == "\"" + String(repeating: #"abc\""#, count: 1000) + "\"")
+    }
+
     @Test func writtenStringsParseBackToTheSameText() throws {
         let original = JSON.string("tab\t cr\r nul\u{0} del\u{7F} é 😀 \"q\"")
         #expect(try JSONParser.parse(JSONWriter.string(original)) == original)

@@ -40,20 +40,36 @@ package enum JSONWriter {
 
     package static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0..<0x20, 0x7F:
-                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30])
-                out.append(hexDigits[Int(b >> 4)])
-                out.append(hexDigits[Int(b & 0xF)])
-            default: out.append(b)
-            }
+        var utf8 = s.utf8
+        // Runs of bytes that need no escape are copied whole: per-byte
+        // appends cost most of a turn's JSON time on long prompts.
+        if utf8.withContiguousStorageIfAvailable({ escaping($0, into: &out) }) == nil {
+            var contiguous = s
+            contiguous.makeContiguousUTF8()
+            utf8 = contiguous.utf8
+            _ = utf8.withContiguousStorageIfAvailable { escaping($0, into: &out) }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    static func escaping(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        var start = 0
+        for k in 0..<bytes.count {
+            let b = bytes[k]
+            let escape: [UInt8]
+            switch b {
+            case UInt8(ascii: "\""): escape = [0x5C, 0x22]
+            case UInt8(ascii: "\\"): escape = [0x5C, 0x5C]
+            case 0x0A: escape = [0x5C, UInt8(ascii: "n")]
+            case 0x0D: escape = [0x5C, UInt8(ascii: "r")]
+            case 0x09: escape = [0x5C, UInt8(ascii: "t")]
+            case 0..<0x20, 0x7F: escape = [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hexDigits[Int(b >> 4)], hexDigits[Int(b & 0xF)]]
+            default: continue
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<k]))
+            out.append(contentsOf: escape)
+            start = k + 1
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<bytes.count]))
     }
 }
