@@ -13,11 +13,16 @@ struct Mira: ParsableCommand {
         commandName: "mira",
         abstract: "Talk to Mira: one turn, a chat, the log of a session, the settings.",
         discussion: """
-            mira "message" continues the current session (the first call starts one and
-            remembers it) and prints the reply. mira chat talks turn after turn.
+            mira "message" continues the current session (the first call starts one and remembers it) and prints the reply. mira chat talks turn after turn.
 
-            Settings: flags, else the environment, else the config file (mira config path).
-            The same settings as the filters: OPENAI_BASE_URL, OPENAI_API_KEY, MIRA_MODEL, ...
+              mira "rough day, my boss yelled at me"
+              mira -s work --persona haven "I can't breathe"      (see: mira say --help)
+              mira chat
+              mira log
+
+            Settings: flags, else the environment, else the config file (mira config path). The same settings as the filters: OPENAI_BASE_URL, OPENAI_API_KEY, MIRA_MODEL, and the rest of the README's table.
+
+            Exit status: 0; 1 mira config get of an unset name; 64 usage; 66 no such session; 69 the server cannot be reached; 74 the database cannot be written; 75 the server kept failing; 76 its answer is not a valid reply; 77 the key was refused; 78 the config file holds a wrong line.
             """,
         version: MiraVersion.line("mira"),
         subcommands: [Say.self, Chat.self, Log.self, Sessions.self, Config.self],
