@@ -17,68 +17,65 @@ enum TypedLine: Equatable {
 
 /// The chat's prompt: libedit's line editing and input history on a
 /// terminal (emacs keys, or what ~/.editrc sets), plain lines otherwise, so
-/// `printf 'hi\n/quit\n' | mira chat` works too.
+/// `printf 'hi\n/quit\n' | mira chat` works too. libedit is opened here, not
+/// linked, so a one-turn `mira` does not pay for loading it.
 final class LineEditor {
-    let editor: OpaquePointer?
-    let history: OpaquePointer?
+    /// libedit's functions, filled when it is opened.
+    let api = UnsafeMutablePointer<mira_editline>.allocate(capacity: 1)
+    var editor: OpaquePointer?
+    var history: OpaquePointer?
     let historyPath: String?
     var reader = LineReader()
-    /// The C string the prompt callback hands libedit.
-    var promptText: UnsafeMutablePointer<CChar>?
-
-    /// Why the terminal gets plain lines (libedit could not be loaded), to say once.
+    /// Why the terminal gets plain lines, to say once; nil when libedit runs
+    /// or when there is no terminal to edit on.
     private(set) var unavailable: String?
+
+    /// The prompt libedit asks for through a C callback, which can carry no
+    /// context: one chat, one prompt, per process.
+    nonisolated(unsafe) static var prompt: UnsafeMutablePointer<CChar>?
 
     init(program: String, historyPath: String?) {
         self.historyPath = historyPath
-        guard Files.isTerminal(0) && Files.isTerminal(1) else {
-            editor = nil
-            history = nil
-            return
-        }
-        guard mira_editline_open() == 0 else {
-            editor = nil
-            history = nil
+        api.initialize(to: mira_editline())
+        guard Files.isTerminal(0) && Files.isTerminal(1) else { return }
+        guard mira_editline_open(api) == 0 else {
             unavailable = "line editing is off: libedit.so.2 cannot be loaded (Debian: apt-get install libedit2)"
             return
         }
         // libedit decodes and shows UTF-8 only under a UTF-8 locale.
         setlocale(LC_CTYPE, "")
-        let editor = mira_el_init(program)
-        let history = mira_history_init()
+        guard let editor = mira_el_init(api, program), let history = mira_history_init(api) else {
+            unavailable = "line editing is off: libedit could not set up the terminal"
+            return
+        }
         self.editor = editor
         self.history = history
-        guard let editor, let history else { return }
-        mira_history_set_size(history, 1000)
-        mira_history_set_unique(history, 1)
-        if let historyPath { mira_history_load(history, historyPath) }
-        mira_el_set_editor(editor, "emacs")
-        mira_el_set_signal(editor, 0)
-        mira_el_set_history(editor, history)
-        mira_el_set_clientdata(editor, Unmanaged.passUnretained(self).toOpaque())
-        mira_el_set_prompt(editor) { editor in
-            let owner = Unmanaged<LineEditor>.fromOpaque(mira_el_get_clientdata(editor)!).takeUnretainedValue()
-            return owner.promptText
-        }
-        mira_el_source(editor, nil)  // the person's ~/.editrc, if any
+        mira_history_set_size(api, history, 1000)
+        mira_history_set_unique(api, history, 1)
+        if let historyPath { mira_history_load(api, history, historyPath) }
+        mira_el_set_editor(api, editor, "emacs")
+        mira_el_set_signal(api, editor, 0)
+        mira_el_set_history(api, editor, history)
+        mira_el_set_prompt(api, editor) { _ in LineEditor.prompt }
+        mira_el_source(api, editor, nil)  // the person's ~/.editrc, if any
     }
 
     deinit {
         if let history {
-            if let historyPath { mira_history_save(history, historyPath) }
-            mira_history_end(history)
+            if let historyPath { mira_history_save(api, history, historyPath) }
+            mira_history_end(api, history)
         }
-        if let editor { mira_el_end(editor) }
-        free(promptText)
+        if let editor { mira_el_end(api, editor) }
+        api.deallocate()
     }
 
     /// One line, without its line break.
     func read(prompt: String) -> TypedLine {
         guard let editor else { return readPlain() }
-        free(promptText)
-        promptText = strdup(prompt)
+        free(Self.prompt)
+        Self.prompt = strdup(prompt)
         var count: Int32 = 0
-        guard let line = mira_el_gets(editor, &count) else {
+        guard let line = mira_el_gets(api, editor, &count) else {
             // Interrupted by a signal (Ctrl-C): libedit returns no line.
             return count < 0 && errno == EINTR ? .interrupted : .end
         }
@@ -90,7 +87,7 @@ final class LineEditor {
     /// Keeps a line in the input history (Up brings it back; saved on exit).
     func remember(_ line: String) {
         guard let history, !line.isEmpty else { return }
-        mira_history_enter(history, line)
+        mira_history_enter(api, history, line)
     }
 
     func readPlain() -> TypedLine {

@@ -105,4 +105,24 @@ import Testing
         #expect(!screen.contains("mira-llm"), "no progress or summary line")
         #expect(try world.exported("s1").count == 2)
     }
+
+    /// The release build as `make install` ships it (bench-smoke in `make test`
+    /// builds it first). Its optimiser splits a module into several object
+    /// files, which once copied the libedit table a header kept, so the
+    /// release chat found no libedit and read plain lines with no prompt,
+    /// while the debug build worked.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: releaseMira)))
+    func theReleaseBuildHasLineEditingToo() throws {
+        let world = try World()
+        let terminal = try TerminalScreen(world: world, command: shellQuote(releaseMira) + " chat s1")
+        try terminal.wait(for: "you>")
+        try terminal.type("hello from the release build")
+        try terminal.press("Enter")
+        try terminal.wait(for: "default · curious\nyou>")
+        try terminal.press("Up")
+        try terminal.wait(for: "default · curious\nyou> hello from the release build")
+    }
 }
+
+/// The release build of `mira`, where `make test` leaves it.
+let releaseMira = packageRoot + "/.build/release/mira"
