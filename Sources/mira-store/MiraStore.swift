@@ -190,19 +190,51 @@ extension MiraStore {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "import",
-            abstract: "Read messages (JSON Lines, as export writes them) from stdin; all or nothing.",
+            abstract: "Import messages: JSON Lines from stdin (as export writes them), or a ChatGPT export; all or nothing.",
             discussion: """
-                Every line is read and checked before anything is stored, so a slow or typed
+                Everything is read and checked before anything is stored, so a slow or typed
                 import never holds the database while chat turns are saved. Messages already
                 stored (same turn id, or for messages without one the same time, role and
-                content) are skipped, so importing an export twice adds nothing.
+                content) are skipped, so importing the same input twice adds nothing.
+
+                --from chatgpt FILE reads a ChatGPT data export's conversations.json (FILE, or
+                stdin when absent; at most 1 GiB): one session per conversation, named
+                chatgpt-<conversation id>, holding the user and assistant messages of the
+                conversation's current branch with their text (string parts joined by line
+                breaks). Left out and counted in the summary on stderr: messages on other
+                branches (edited questions, regenerated replies), hidden ones, system and tool
+                messages, messages without text, and images and other non-text parts.
+                Exit 65 names the bad conversation (index from 0, and its id); 66 when the
+                file cannot be read.
                 """)
 
+        enum Source: String, ExpressibleByArgument, CaseIterable { case jsonl, chatgpt }
+
         @OptionGroup var database: DatabaseOption
-        @Option(help: "Put every message into this session, whatever its line says.", completion: .custom(Completions.sessions))
+        @Option(help: "What to read: jsonl (mira-store export's lines, from stdin) or chatgpt (conversations.json).")
+        var from: Source = .jsonl
+        @Option(help: "Put every message into this session, whatever its line says (--from jsonl only).", completion: .custom(Completions.sessions))
         var session: String?
+        @Argument(help: "--from chatgpt: the conversations.json file (default: stdin).", completion: .file())
+        var file: String?
+
+        func validate() throws {
+            if from == .jsonl, file != nil {
+                throw ValidationError("--from jsonl reads standard input: mira-store import < FILE")
+            }
+            if from == .chatgpt, session != nil {
+                throw ValidationError("--session is for --from jsonl: a ChatGPT export makes one session per conversation")
+            }
+        }
 
         func run() throws {
+            switch from {
+            case .jsonl: importLines()
+            case .chatgpt: importChatGPT()
+            }
+        }
+
+        func importLines() {
             let id = session.map(checkedSession)
             let store = database.open()
             var messages = ImportReader(reader: LineReader(), session: id)
@@ -213,6 +245,29 @@ extension MiraStore {
                        "imported \(count.added) messages" + (already > 0 ? " (\(already) already stored, skipped)" : ""))
             } catch {
                 fatal(stage: "mira-store import", error.message + " (nothing imported)", status: error.code.exitStatus)
+            }
+        }
+
+        func importChatGPT() {
+            let stage = "mira-store import"
+            var reader: ChatGPTImportReader
+            if let file {
+                switch ChatGPTImportReader.open(path: file) {
+                case .success(let opened): reader = opened
+                case .failure(let problem): fatal(stage: stage, "cannot read \(file): \(problem.reason) (nothing imported)", status: .noInput)
+                }
+            } else {
+                guard let bytes = Files.read(fd: 0, limit: ChatGPTImportReader.maxFileBytes) else {
+                    fatal(stage: stage, "cannot read standard input, or it is over the \(ChatGPTImportReader.maxFileBytes)-byte limit (nothing imported)", status: .noInput)
+                }
+                reader = ChatGPTImportReader(bytes: bytes)
+            }
+            let store = database.open()
+            do {
+                let count = try store.importMessages { () throws(StageError) in try reader.next() }
+                report(stage: stage, line: nil, ChatGPTImportReader.describe(reader.summary, added: count.added))
+            } catch {
+                fatal(stage: stage, error.message + " (nothing imported)", status: error.code.exitStatus)
             }
         }
     }
