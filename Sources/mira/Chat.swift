@@ -71,6 +71,11 @@ struct ChatLoop {
             case .interrupted:
                 out.writeLine("")
                 continue
+            case .refused(let reason):
+                complain(reason)
+            case .unreadable(let reason):
+                complain(reason)
+                return
             case .line(let line):
                 editor.remember(line)
                 if !handle(ChatCommand(line)) { return }

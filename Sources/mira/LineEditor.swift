@@ -13,6 +13,10 @@ enum TypedLine: Equatable {
     case interrupted
     /// Ctrl-D on an empty line, or the end of piped input.
     case end
+    /// A line that cannot be sent: the reason (not UTF-8, over the length limit).
+    case refused(String)
+    /// The input itself failed: the reason; the chat ends.
+    case unreadable(String)
 }
 
 /// The chat's prompt: libedit's line editing and input history on a
@@ -79,8 +83,17 @@ final class LineEditor {
             // Interrupted by a signal (Ctrl-C): libedit returns no line.
             return count < 0 && errno == EINTR ? .interrupted : .end
         }
-        var text = String(cString: line)
-        if text.hasSuffix("\n") { text.removeLast() }
+        var bytes = Array(UnsafeBufferPointer(start: UnsafeRawPointer(line).assumingMemoryBound(to: UInt8.self), count: strlen(line)))
+        if bytes.last == 0x0A { bytes.removeLast() }
+        return Self.typed(bytes)
+    }
+
+    /// A line's bytes as a message: only UTF-8 text is sent, as it is; a
+    /// line that is not would be changed by repairing it, so it is refused.
+    static func typed(_ bytes: [UInt8]) -> TypedLine {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            return .refused("that line is not UTF-8 text (check the terminal's encoding); not sent")
+        }
         return .line(text)
     }
 
@@ -91,9 +104,18 @@ final class LineEditor {
     }
 
     func readPlain() -> TypedLine {
-        switch reader.next() {
-        case .line(let bytes)?: return .line(String(decoding: bytes, as: UTF8.self))
-        default: return .end
+        var piece = reader.next()
+        if case .line(var bytes)? = piece, bytes.last == 0x0D {
+            bytes.removeLast()  // a CRLF line's CR is not part of the message
+            piece = .line(bytes)
+        }
+        switch piece {
+        case .line(let bytes)?: return Self.typed(bytes)
+        case .tooLong(let bytes, let limit)?:
+            return .refused("line \(reader.lineNumber) of \(bytes) bytes is over the \(limit)-byte limit; not sent")
+        case nil:
+            if let problem = reader.readError { return .unreadable("cannot read standard input: \(problem)") }
+            return .end
         }
     }
 }

@@ -218,4 +218,17 @@ import Testing
         }
         #expect(try world.requests().count == 1)
     }
+
+    /// A chat line that is not UTF-8 would be changed by repairing it: it is
+    /// refused with a reason and the chat goes on (it once became U+FFFD and was sent).
+    @Test func aChatLineThatIsNotUTF8IsRefusedAndTheChatGoesOn() throws {
+        let world = try World()
+        let input = Data("first\n".utf8) + Data([0x62, 0x61, 0xFF, 0x64, 0x0A]) + Data("after\r\n".utf8)
+        let file = world.dir + "/typed"
+        try input.write(to: URL(fileURLWithPath: file))
+        let chat = try world.sh("mira chat s1 < typed")
+        #expect(chat.status == 0, "\(chat.stderr)")
+        #expect(chat.stderr == "mira: that line is not UTF-8 text (check the terminal's encoding); not sent\n")
+        #expect(try world.askedMessages() == ["first", "after"])
+    }
 }
