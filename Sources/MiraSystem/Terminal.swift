@@ -10,8 +10,9 @@ package enum Terminal {
     /// Shows `prompt` on the terminal and reads one line from it; nil when
     /// there is no terminal or it ends before a line. Both go through
     /// /dev/tty, so the prompt appears where the answer is typed even when
-    /// stderr is redirected.
-    package static func readLine(prompt: String) -> String? {
+    /// stderr is redirected. A line that is not UTF-8 is refused, not
+    /// repaired: the message would be sent changed.
+    package static func readLine(prompt: String) throws(StageError) -> String? {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -21,12 +22,18 @@ package enum Terminal {
         while true {
             let n = read(fd, &byte, 1)
             if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return line.isEmpty ? nil : String(decoding: line, as: UTF8.self) }
+            if n <= 0 {
+                if line.isEmpty { return nil }
+                break
+            }
             if byte == 0x0A { break }
             line.append(byte)
         }
         if line.last == 0x0D { line.removeLast() }
-        return String(decoding: line, as: UTF8.self)
+        guard let text = String(validating: line, as: UTF8.self) else {
+            throw StageError(.noInput, "the typed message is not UTF-8 text (check the terminal's encoding)")
+        }
+        return text
     }
 
     package static var isAvailable: Bool {

@@ -104,13 +104,19 @@ struct MiraPrompt: ParsableCommand {
         if !Files.isTerminal(0) && messageFile != "-" {
             var reader = LineReader()
             stage.run(reader: &reader) { record, _ throws(StageError) in
-                let typed = fixedMessage == nil && record.input == nil ? Terminal.readLine(prompt: "you> ") : nil
+                let typed = fixedMessage == nil && record.input == nil ? try Terminal.readLine(prompt: "you> ") : nil
                 try preparer.prepare(&record, message: fixedMessage ?? typed)
             }
             sawRecords = reader.lineNumber > 0
         }
         if !sawRecords {
-            guard let text = fixedMessage ?? (Files.isTerminal(0) ? Terminal.readLine(prompt: "you> ") : nil) else {
+            let typed: String?
+            do {
+                typed = fixedMessage == nil && Files.isTerminal(0) ? try Terminal.readLine(prompt: "you> ") : nil
+            } catch {
+                fatal(stage: Self.stage, error.message, status: .badInput)
+            }
+            guard let text = fixedMessage ?? typed else {
                 throw ValidationError("no message: give it as an argument, with --message-file, or type it at a terminal")
             }
             var record = Record()

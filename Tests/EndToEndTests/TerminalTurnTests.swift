@@ -82,4 +82,15 @@ import Testing
         let stderr = try String(contentsOfFile: world.dir + "/err.txt", encoding: .utf8)
         #expect(stderr == "mira-llm: stopped (\(signal == "TERM" ? "SIGTERM" : "Ctrl-C")); the turn was not answered\n", "\(stderr)")
     }
+
+    /// A message typed at mira-prompt's terminal prompt that is not UTF-8 was
+    /// repaired to U+FFFD and sent changed; now the turn fails with the reason.
+    @Test func aTypedMessageThatIsNotUTF8IsRefusedNotRepaired() throws {
+        let world = try World()
+        let result = try world.sh("printf 'ba\\377d\\n' | script -qec \(shellQuote("mira-store load s1 | mira-prompt | mira-llm | mira-store save s1 --format json")) /dev/null")
+        #expect(result.stdout.contains("mira-prompt: line 1: the typed message is not UTF-8 text (check the terminal's encoding)"), "\(result.stdout.debugDescription)")
+        #expect(result.stdout.contains(#""code":"no_input""#) || result.stdout.contains("not saved"), "\(result.stdout.debugDescription)")
+        #expect(try world.requests().isEmpty)
+        #expect(try world.exported("s1").isEmpty)
+    }
 }
