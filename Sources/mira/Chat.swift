@@ -159,7 +159,7 @@ struct ChatLoop {
             if TurnInterrupt.isRaised {
                 note("stopped: that turn was not saved")
             } else {
-                complain(Setup.failure(error))
+                complain(error.message)
             }
         }
     }

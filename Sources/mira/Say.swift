@@ -61,7 +61,9 @@ struct TurnOptions: Equatable {
         let id = session ?? (new ? nil : current.read()) ?? Identifiers.newSessionID()
         let text = try typedMessage()
         if explain {
-            print(Explanation.pipeline(session: id, message: text, persona: persona, model: model))
+            if !LineWriter.standardOutput.writeLine(Explanation.pipeline(session: id, message: text, persona: persona, model: model)) {
+                fatal(stage: Setup.stage, "cannot write to standard output", status: .ioError)
+            }
             return
         }
         Setup.remember(id, in: current)
@@ -77,7 +79,7 @@ struct TurnOptions: Equatable {
             record = try companion.take(message: text, session: id, persona: persona)
         } catch {
             screen.end(cut: true)
-            fatal(stage: Setup.stage, Setup.failure(error), status: error.code.exitStatus)
+            fatal(stage: Setup.stage, error.message, status: error.code.exitStatus)
         }
         let shown = screen.end()
         guard let reply = try? record.reply() else { return }

@@ -51,8 +51,12 @@ enum Setup {
         }
     }
 
-    static func personas() -> PersonaRegistry {
-        PersonaRegistry.withUserFolder { report(stage: stage, line: nil, "skipped persona file \($0): \($1)") }
+    /// The personas, read once per process: checking a name and building
+    /// the request both need them, and a skipped file is said once.
+    static func personas() -> PersonaRegistry { registry }
+
+    private static let registry = PersonaRegistry.withUserFolder {
+        report(stage: stage, line: nil, "skipped persona file \($0): \($1)")
     }
 
     /// A companion for turns: prompt settings and the server from the
@@ -75,10 +79,5 @@ enum Setup {
             store: store(.readWrite), preparer: preparer, server: server, stream: stream,
             shouldStop: interruptible ? { TurnInterrupt.isRaised } : nil,
             sleep: interruptible ? { TurnInterrupt.sleep(milliseconds: $0) } : nil)
-    }
-
-    /// The message shown for a failed turn, with what to do when the cause is a common one.
-    static func failure(_ error: StageError) -> String {
-        error.message
     }
 }

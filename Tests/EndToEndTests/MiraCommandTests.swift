@@ -231,4 +231,22 @@ import Testing
         #expect(chat.stderr == "mira: that line is not UTF-8 text (check the terminal's encoding); not sent\n")
         #expect(try world.askedMessages() == ["first", "after"])
     }
+
+    /// The personas are read once a process: a skipped file was said two or
+    /// three times per turn (checking the name and building the request each read the folder).
+    @Test func aSkippedPersonaFileIsSaidOncePerCommand() throws {
+        let world = try World()
+        let folder = world.dir + "/config/mira/personas"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: folder + "/odd.md", withDestinationPath: "/etc/hostname")
+        let skipped = "mira: skipped persona file \(folder)/odd.md: it is a symbolic link (not followed)\n"
+        let turn = try world.sh("mira -s s1 --persona haven hi")
+        #expect(turn.status == 0)
+        #expect(turn.stderr == skipped)
+        let refused = try world.sh("mira -s s1 --persona nope hi")
+        #expect(refused.status == 64)
+        #expect(refused.stderr.components(separatedBy: "skipped persona file").count == 2, "\(refused.stderr)")
+        let chat = try world.sh("mira chat s1 --persona haven", stdin: "hi\n")
+        #expect(chat.stderr == skipped)
+    }
 }
