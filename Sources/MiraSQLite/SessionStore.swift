@@ -75,6 +75,58 @@ package final class SessionStore {
         PRAGMA application_id = 1298756193;
         CREATE INDEX messages_without_turn ON messages (session, time) WHERE turn IS NULL;
         """,
+        // Long-term memory. Everything but the facts is derived from the
+        // messages and can be rebuilt: the keyword index follows every insert
+        // and delete through triggers (so a save stays free of HTTP), the
+        // vectors are filled by mira-memory. Deleting a message takes its
+        // vector with it (foreign key); deleting a session takes its facts
+        // and summaries (SessionStore.remove).
+        """
+        CREATE VIRTUAL TABLE message_words USING fts5(
+            content, content = 'messages', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2');
+        CREATE TRIGGER message_words_add AFTER INSERT ON messages BEGIN
+            INSERT INTO message_words (rowid, content) VALUES (new.id, new.content);
+        END;
+        CREATE TRIGGER message_words_remove AFTER DELETE ON messages BEGIN
+            INSERT INTO message_words (message_words, rowid, content) VALUES ('delete', old.id, old.content);
+        END;
+        INSERT INTO message_words (message_words) VALUES ('rebuild');
+        CREATE TABLE message_vectors (
+            message INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            dimension INTEGER NOT NULL,
+            vector BLOB NOT NULL
+        ) STRICT;
+        CREATE TABLE facts (
+            id INTEGER PRIMARY KEY,
+            session TEXT NOT NULL,
+            turn TEXT,
+            topic TEXT NOT NULL,
+            text TEXT NOT NULL,
+            time TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            seen INTEGER NOT NULL DEFAULT 1,
+            superseded_by INTEGER REFERENCES facts (id) ON DELETE SET NULL
+        ) STRICT;
+        CREATE INDEX facts_by_topic ON facts (topic, id);
+        CREATE INDEX facts_by_session ON facts (session);
+        CREATE TABLE fact_vectors (
+            fact INTEGER PRIMARY KEY REFERENCES facts (id) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            dimension INTEGER NOT NULL,
+            vector BLOB NOT NULL
+        ) STRICT;
+        CREATE TABLE summaries (
+            id INTEGER PRIMARY KEY,
+            session TEXT NOT NULL,
+            first_message INTEGER NOT NULL,
+            last_message INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            model TEXT NOT NULL,
+            time TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX summaries_by_session ON summaries (session, last_message);
+        """,
     ]
 
     /// "Mira" in ASCII: the file header's application_id.
@@ -100,6 +152,8 @@ package final class SessionStore {
                 db = try Connection.shared(path: path, identity: Self.identity)
                 try db.execute("PRAGMA synchronous = FULL")
                 try db.execute("PRAGMA foreign_keys = ON")
+                // Deleted text (rm, forget) is overwritten, not left in free pages.
+                try db.execute("PRAGMA secure_delete = ON")
                 try db.retryingWhileBusy { () throws(SQLiteError) in try db.migrate(Self.migrations) }
             case .readOnly:
                 // No file, or one a first writer has only just created (a
@@ -339,6 +393,9 @@ package final class SessionStore {
                 try delete.run([.text(session)])
                 let removed = db.changes
                 try db.prepare("DELETE FROM sessions WHERE id = ?").run([.text(session)])
+                // What memory kept of the session goes with it.
+                try db.prepare("DELETE FROM facts WHERE session = ?").run([.text(session)])
+                try db.prepare("DELETE FROM summaries WHERE session = ?").run([.text(session)])
                 return removed
             }
         } catch {
