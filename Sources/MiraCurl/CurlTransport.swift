@@ -10,7 +10,7 @@ import MiraSystem
 
 /// Where and how to reach an OpenAI-compatible server.
 package struct Endpoint: Sendable {
-    /// `…/v1`; requests go to `{base}/chat/completions`.
+    /// `…/v1`; requests go to `{base}/chat/completions` or `{base}/embeddings`.
     package var baseURL: String
     /// Sent as a bearer token; never printed.
     package var apiKey: String?
@@ -34,20 +34,41 @@ package struct Endpoint: Sendable {
 
     package static let defaultBaseURL = "https://api.openai.com/v1"
 
-    package var completionsURL: String {
+    /// Which API under the base URL a transport posts to.
+    package enum Route: String, Sendable {
+        case chatCompletions = "/chat/completions"
+        case embeddings = "/embeddings"
+
+        /// The setting that names this route's base URL, for advice in errors.
+        package var baseURLSetting: String {
+            switch self {
+            case .chatCompletions: "OPENAI_BASE_URL"
+            case .embeddings: "MIRA_EMBED_BASE_URL"
+            }
+        }
+    }
+
+    /// `{base}{route}`, with any slashes the base ends in dropped.
+    package func url(_ route: Route) -> String {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
-        return base + "/chat/completions"
+        return base + route.rawValue
     }
+
+    package var completionsURL: String { url(.chatCompletions) }
+    package var embeddingsURL: String { url(.embeddings) }
 
     /// The base URL as it may be shown: no password, user or query values.
     package var shownURL: String { URLText.redacted(baseURL) }
 }
 
-/// Posts chat requests through libcurl's easy interface, reusing one handle
-/// (and so its connection) for every request of the process.
+/// Posts requests (chat completions, or embeddings) through libcurl's easy
+/// interface, reusing one handle (and so its connection) for every request
+/// of the process.
 package final class CurlTransport: ChatTransport {
     let endpoint: Endpoint
+    /// What every request of this transport posts to.
+    package let route: Endpoint.Route
     let handle: UnsafeMutableRawPointer
     var headerList: UnsafeMutablePointer<curl_slist>?
     /// libcurl's own words for a failure ("no alternative certificate subject
@@ -64,9 +85,10 @@ package final class CurlTransport: ChatTransport {
     /// while the input is still on its way, instead of on the first request.
     package static func prepare() { globalSetUp }
 
-    package init(endpoint: Endpoint) {
+    package init(endpoint: Endpoint, route: Endpoint.Route = .chatCompletions) {
         Self.globalSetUp
         self.endpoint = endpoint
+        self.route = route
         handle = curl_easy_init()
         var headers: UnsafeMutablePointer<curl_slist>? = nil
         headers = curl_slist_append(headers, "Content-Type: application/json")
@@ -104,7 +126,7 @@ package final class CurlTransport: ChatTransport {
         }
     }
 
-    package var requestURL: String? { endpoint.completionsURL }
+    package var requestURL: String? { endpoint.url(route) }
 
     package func post(
         body: [UInt8], onChunk: (Int, UnsafeRawBufferPointer) -> Bool
@@ -120,7 +142,7 @@ package final class CurlTransport: ChatTransport {
 
     func perform(body: UnsafeRawBufferPointer, transfer: Transfer) -> Result<(status: Int, headers: [String: String]), TransportFailure> {
         let h = handle
-        _ = mira_curl_set_ptr(h, CURLOPT_URL, endpoint.completionsURL)
+        _ = mira_curl_set_ptr(h, CURLOPT_URL, endpoint.url(route))
         _ = mira_curl_set_long(h, CURLOPT_POST, 1)
         _ = mira_curl_set_ptr(h, CURLOPT_POSTFIELDS, body.baseAddress)
         _ = mira_curl_set_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
@@ -177,7 +199,7 @@ package final class CurlTransport: ChatTransport {
         case CURLE_COULDNT_CONNECT where osErrno == ECONNREFUSED:
             // Nothing listens there: most often a local server not started yet.
             return .failure(TransportFailure(.unreachable,
-                "the server at \(endpoint.shownURL) is not answering (connection refused): start it, or check OPENAI_BASE_URL"))
+                "the server at \(endpoint.shownURL) is not answering (connection refused): start it, or check \(route.baseURLSetting)"))
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
             return .failure(TransportFailure(.unreachable, "cannot reach \(endpoint.shownURL): \(reason)"))
         case CURLE_OPERATION_TIMEDOUT:

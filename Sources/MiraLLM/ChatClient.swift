@@ -113,11 +113,7 @@ package struct ChatClient {
             case .failure(let error):
                 throw error
             case .retryable(let error, let retryAfter):
-                guard retries < policy.maxRetries else {
-                    if retries == 0 { throw error }
-                    throw StageError(error.code, "gave up after \(retries + 1) attempts: \(error.message)")
-                }
-                let wait = policy.delay(retry: retries, retryAfterMilliseconds: retryAfter, jitter: jitter())
+                let wait = try policy.wait(after: error, retries: retries, retryAfterMilliseconds: retryAfter, jitter: jitter())
                 let asked = policy.honoured(retryAfter).map { " (the server asked for \($0) ms)" } ?? ""
                 log?("\(error.message); retrying in \(wait) ms" + asked)
                 retries += 1
@@ -248,12 +244,7 @@ package struct ChatClient {
         switch result {
         case .failure(let failure):
             log?("POST failed after \(elapsed) ms: \(failure.message)")
-            switch failure.kind {
-            case .unreachable: return (.retryable(StageError(.unreachable, failure.message), retryAfterMilliseconds: nil), .unreachable)
-            case .timeout: return (.retryable(StageError(.timeout, failure.message), retryAfterMilliseconds: nil), .timeout)
-            case .broken, .aborted: return (.retryable(StageError(.gaveUp, failure.message), retryAfterMilliseconds: nil), .broken)
-            case .fatal: return (.failure(StageError(.unreachable, failure.message)), .unreachable)
-            }
+            return Self.verdict(for: failure)
         case .success(let answer):
             (status, headers) = answer
         }
@@ -272,6 +263,16 @@ package struct ChatClient {
         }
         let completion = assembler.completion()
         return (CompletionReader.verdict(completion: completion, request: body), Self.cause(completion["error"]))
+    }
+
+    /// A failure below HTTP: what is worth another try, and what to call it.
+    static func verdict(for failure: TransportFailure) -> (Verdict, RetryCause) {
+        switch failure.kind {
+        case .unreachable: (.retryable(StageError(.unreachable, failure.message), retryAfterMilliseconds: nil), .unreachable)
+        case .timeout: (.retryable(StageError(.timeout, failure.message), retryAfterMilliseconds: nil), .timeout)
+        case .broken, .aborted: (.retryable(StageError(.gaveUp, failure.message), retryAfterMilliseconds: nil), .broken)
+        case .fatal: (.failure(StageError(.unreachable, failure.message)), .unreachable)
+        }
     }
 
     /// An error the server reported inside its answer: its numeric code is a status.

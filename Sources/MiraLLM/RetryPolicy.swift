@@ -36,6 +36,18 @@ package struct RetryPolicy: Sendable {
         return Int(capped * (1 - 0.25 * min(max(jitter, 0), 1)))
     }
 
+    /// The wait before the next try after `retries` retries already made, or
+    /// the error to end with when they are spent: the first attempt's error
+    /// as it is, a later one saying how many attempts were made. Chat and
+    /// embeddings both decide this way.
+    package func wait(after error: StageError, retries: Int, retryAfterMilliseconds: Int?, jitter: Double) throws(StageError) -> Int {
+        guard retries < maxRetries else {
+            if retries == 0 { throw error }
+            throw StageError(error.code, "gave up after \(retries + 1) attempts: \(error.message)")
+        }
+        return delay(retry: retries, retryAfterMilliseconds: retryAfterMilliseconds, jitter: jitter)
+    }
+
     /// The server's wait when it is one this policy obeys (within the cap).
     package func honoured(_ retryAfterMilliseconds: Int?) -> Int? {
         guard let after = retryAfterMilliseconds, after >= 0, after <= maxRetryAfterMilliseconds else { return nil }
