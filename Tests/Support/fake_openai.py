@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""The fake OpenAI-compatible chat-completions server: Mira's end-to-end tests
-and its benchmarks both talk to this one server.
+"""The fake OpenAI-compatible server (chat completions and embeddings): Mira's
+end-to-end tests and its benchmarks both talk to this one server.
 
 Standard library only (Python 3.11+). Binds 127.0.0.1 and prints "PORT=<n>" as
 the first line on stdout (nothing else is ever printed there).
 
     python3 fake_openai.py [--port 0] [--log FILE] [--behaviour NAME] [--api-key KEY]
                            [--lenient] [--tls CERT KEY] [--stream-gap MS]
+                           [--embed-behaviour NAME] [--embed-max-input BYTES]
                            [--exit-on-stdin-eof | --exit-with-parent]
 
 POST /v1/chat/completions is the model. With --log, each chat request is logged
@@ -16,8 +17,11 @@ spacing); without --log nothing is written (the benchmarks' mode).
 GET /health -> {"status": "ok"}. GET /stats -> {"served", "rejected",
 "max_in_flight"} (of limit:N) and "completions": whole replies answered (200,
 a completion or a stream that ends with its finish; errors, breaks and stream
-faults do not count). GET /v1/models -> one model, "fake-openai". POST /control
-{"behaviour": NAME} switches behaviour and resets counters. Else 404.
+faults do not count), "embeddings" and "embedded_inputs": embedding requests
+answered 200 and the inputs in them. GET /v1/models -> one model,
+"fake-openai". POST /control {"behaviour": NAME} switches behaviour and resets
+counters; {"embed_behaviour": NAME} does the same for embeddings (either key,
+or both). Else 404.
 
 For the tests: --log, a behaviour below, --exit-on-stdin-eof (stop when stdin
 closes or the parent exits, so a test cannot leave the server behind). For the
@@ -159,6 +163,37 @@ Behaviours (--behaviour or /control; counters are per process):
                   400 invalid_request_error with header "X-Should-Retry: true" (script
                   "should-retry-400,normal" for a retry that then succeeds)
 
+Embeddings: POST /v1/embeddings takes {"model": M, "input": STRING or [STRINGS]}
+and answers {"object": "list", "data": [{"object": "embedding", "index": i,
+"embedding": [256 floats]}...], "model": M, "usage": {"prompt_tokens",
+"total_tokens"}}. The vector is a hashed bag of words, so texts that share words
+are near: the text lower-cased, cut into \w+ words, a plural "s" dropped
+("cats" meets "cat"), each word hashed (BLAKE2b, stable across runs) to one of
+256 dimensions with a sign, the sum scaled to length 1 (a text with no words
+hashes whole). As OpenAI does, a request without a string model, or with an
+input that is not a non-empty string or list of non-empty strings, is refused
+400. --embed-max-input BYTES answers 500 (llama.cpp's "input is too large to
+process") when any input is over BYTES UTF-8 bytes, as a MiniLM llama-server
+does past 512 tokens. Embedding requests are logged with --log like chat
+requests (the same "n" sequence; "path" tells them apart) and are checked for
+--api-key; chat's behaviour does not apply to them, nor theirs to chat.
+Embedding behaviours (--embed-behaviour or /control {"embed_behaviour"}; a
+comma-separated list scripts them request by request, as for chat, counted
+apart from chat requests):
+    normal            as above
+    429-once          first request: 429 rate_limit_exceeded with retry-after-ms: 50
+                      and retry-after: 1; later requests normal
+    429, 500, 503     that status with an error body and retry-after-ms: 10
+    retry-after:S     429 rate_limit_exceeded with only "Retry-After: S"
+    delay:MS          sleep MS milliseconds, then normal
+    wrong-count       one data item fewer than inputs (none for one input)
+    wrong-dimension   the last item has one dimension fewer than the others
+    dim:N             every vector has N dimensions (N from 1)
+    reversed          the items in reverse order, each with its right index
+    duplicate-index   every item has index 0
+    zero              every vector all zeros
+    not-json          200 text/html "<html>oops</html>"
+
 Header names are sent with the case shown: OpenAI's own lower case for
 retry-after-ms and retry-after in the 429/5xx errors, mixed case for Retry-After,
 Retry-After-Ms, X-RateLimit-*, X-Should-Retry. Every header line ends in CRLF.
@@ -175,8 +210,10 @@ followed by --stream-gap milliseconds of silence.
 import argparse
 import asyncio
 import email.utils
+import hashlib
 import html
 import json
+import math
 import re
 import os
 import signal
@@ -192,6 +229,11 @@ from http.server import DEFAULT_ERROR_CONTENT_TYPE, DEFAULT_ERROR_MESSAGE
 from urllib.parse import urlsplit
 
 CHAT_PATH = "/v1/chat/completions"
+EMBED_PATH = "/v1/embeddings"
+EMBED_DIM = 256
+EMBED_FIXED = {"normal", "429-once", "429", "500", "503", "wrong-count", "wrong-dimension",
+               "reversed", "duplicate-index", "zero", "not-json"}
+EMBED_PARAMETERISED = ("retry-after", "delay", "dim")
 FIXED = {"normal", "plain", "plain-always", "429-once", "500-always", "401",
          "quota", "bad-args", "not-json", "slow", "429", "500", "502", "503",
          "reset", "stall", "sse-cut", "huge", "hostile-date", "hostile-date-429",
@@ -219,6 +261,51 @@ def valid_behaviour(name):
     return all(ok(item) for item in name.split(","))
 
 
+def valid_embed_behaviour(name):
+    def ok(item):
+        kind, _, value = item.partition(":")
+        if kind == "dim":
+            return value.isdigit() and int(value) >= 1
+        return item in EMBED_FIXED or (kind in EMBED_PARAMETERISED and value.isdigit())
+    return all(ok(item) for item in name.split(","))
+
+
+def embed_stem(word):
+    """A plural's "s" dropped, so "cats" and "cat" land in the same dimension."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def embedding(text, dimensions=EMBED_DIM):
+    """The hashed bag of words of a text, scaled to length 1."""
+    words = [embed_stem(w) for w in re.findall(r"\w+", text.lower())] or [text]
+    vector = [0.0] * dimensions
+    for word in words:
+        digest = hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+        vector[int.from_bytes(digest[:4], "little") % dimensions] += 1.0 if digest[4] & 1 else -1.0
+    norm = math.sqrt(sum(x * x for x in vector))
+    if norm == 0:  # words that cancel out in one dimension: the whole text decides
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+        vector[int.from_bytes(digest[:4], "little") % dimensions], norm = 1.0, 1.0
+    return [round(x / norm, 6) for x in vector]
+
+
+def embedding_inputs(body):
+    """The request's inputs as a list of strings, or an error body for the 400 OpenAI would give."""
+    def refuse(message, param):
+        return None, error_body(message, "invalid_request_error", None, param)
+
+    if not isinstance(body.get("model"), str):
+        return refuse("you must provide a model parameter", "model")
+    inputs = body.get("input")
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    if not isinstance(inputs, list) or not inputs or not all(isinstance(i, str) for i in inputs):
+        return refuse("'$.input' is invalid: a string or a non-empty list of strings is expected.", "input")
+    if any(i == "" for i in inputs):
+        return refuse("'$.input' is invalid: an input is an empty string.", "input")
+    return inputs, None
+
+
 def scripted(behaviour, count):
     """The behaviour for the count-th request (from 1) of a comma-separated script."""
     items = behaviour.split(",")
@@ -231,6 +318,13 @@ def error_body(message, kind, code, param=None):
 
 INVALID_KEY = error_body("Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
 RATE_LIMITED = error_body("Rate limit reached", "requests", "rate_limit_exceeded")
+TOO_LARGE = {"code": 500, "message": "input is too large to process. increase the physical batch size",
+             "type": "server_error"}  # llama.cpp's words for an input over its batch
+EMBED_ERRORS = {  # embedding behaviour -> (status, body, headers)
+    "429": (429, RATE_LIMITED, {"retry-after-ms": "10", "retry-after": "1"}),
+    "500": (500, error_body("boom", "server_error", None), {"retry-after-ms": "10"}),
+    "503": (503, error_body("Loading model", "unavailable_error", 503), {"retry-after-ms": "10"}),
+}
 ERRORS = {  # behaviour -> (status, body, headers)
     "500-always": (500, error_body("boom", "server_error", None), {"retry-after-ms": "10"}),
     "401": (401, INVALID_KEY, None),
@@ -460,8 +554,12 @@ class Server:
     One event loop runs everything, so the counters need no lock: no await
     stands between reading one and changing it."""
 
-    def __init__(self, log_path, behaviour, api_key, strict=True, stream_gap=0.002):
+    def __init__(self, log_path, behaviour, api_key, strict=True, stream_gap=0.002,
+                 embed_behaviour="normal", embed_max_input=None):
         self.strict = strict
+        self.embed_behaviour, self.embed_max_input = embed_behaviour, embed_max_input
+        self.embed_count = 0  # embedding requests since the embedding behaviour was last set
+        self.embeddings = self.embedded_inputs = 0  # answered 200, for GET /stats
         self.stream_gap = stream_gap
         self.log_file = open(log_path, "a", encoding="utf-8") if log_path else None
         self.behaviour, self.api_key = behaviour, api_key
@@ -472,14 +570,18 @@ class Server:
         self.completions = 0  # completions answered (200, a whole reply), for GET /stats
 
     def record(self, path, headers, body):
+        self.count += 1
+        return self.log(path, headers, body), self.count, self.behaviour
+
+    def log(self, path, headers, body):
+        """Numbers the request (chat and embeddings share the sequence) and logs it."""
         arrived = time.monotonic()
         self.total += 1
-        self.count += 1
         if self.log_file:
             entry = {"n": self.total, "t": arrived, "path": path, "headers": headers, "body": body}
             self.log_file.write(json.dumps(entry, ensure_ascii=False) + "\n")
             self.log_file.flush()
-        return self.total, self.count, self.behaviour
+        return self.total
 
     async def connection(self, reader, writer):
         """One connection: its requests are answered one at a time, in order,
@@ -668,7 +770,8 @@ class Exchange:
             await self.send_json(200, {"status": "ok"})
         elif path == "/stats":
             await self.send_json(200, {"served": s.served, "rejected": s.rejected,
-                                       "max_in_flight": s.max_in_flight, "completions": s.completions})
+                                       "max_in_flight": s.max_in_flight, "completions": s.completions,
+                                       "embeddings": s.embeddings, "embedded_inputs": s.embedded_inputs})
         elif path == "/v1/models" or path.startswith("/v1/models/"):
             await self.send_json(200, {"object": "list", "data": [
                 {"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "fake_openai"}]})
@@ -684,6 +787,8 @@ class Exchange:
             body, parsed = raw.decode("utf-8", "replace"), False
         if path == "/control":
             return await self.control(body)
+        if path == EMBED_PATH:
+            return await self.embeddings(body, parsed)
         if path != CHAT_PATH:
             return await self.not_found()
         headers = {k.lower(): v for k, v in self.fields}
@@ -856,12 +961,65 @@ class Exchange:
         await self.writer.drain()
 
     async def control(self, body):
-        name = body.get("behaviour") if isinstance(body, dict) else None
-        if not isinstance(name, str) or not valid_behaviour(name):
+        body = body if isinstance(body, dict) else {}
+        name = body.get("behaviour")
+        embed = body.get("embed_behaviour")
+        if "embed_behaviour" in body and (not isinstance(embed, str) or not valid_embed_behaviour(embed)):
+            return await self.send_json(400, error_body(f"Unknown embedding behaviour {embed!r}.",
+                                                        "invalid_request_error", "unknown_behaviour"))
+        if ("behaviour" in body or embed is None) and (not isinstance(name, str) or not valid_behaviour(name)):
             return await self.send_json(400, error_body(f"Unknown behaviour {name!r}.",
                                                         "invalid_request_error", "unknown_behaviour"))
-        self.server.behaviour, self.server.count = name, 0
+        if name is not None:
+            self.server.behaviour, self.server.count = name, 0
+        if embed is not None:
+            self.server.embed_behaviour, self.server.embed_count = embed, 0
         await self.send_json(200, {"ok": True})
+
+    async def embeddings(self, body, parsed):
+        """POST /v1/embeddings: hashed bags of words, or what the embedding behaviour says."""
+        s = self.server
+        s.log(EMBED_PATH, {k.lower(): v for k, v in self.fields}, body)
+        s.embed_count += 1
+        behaviour = scripted(s.embed_behaviour, s.embed_count)
+        if s.api_key is not None and self.header("Authorization") != f"Bearer {s.api_key}":
+            return await self.send_json(401, INVALID_KEY)
+        if not parsed or not isinstance(body, dict):
+            return await self.send_json(400, error_body("Request body must be a JSON object.",
+                                                        "invalid_request_error", None))
+        inputs, refusal = embedding_inputs(body)
+        if refusal:
+            return await self.send_json(400, refusal)
+        if behaviour == "429-once" and s.embed_count == 1:
+            return await self.send_json(429, RATE_LIMITED, {"retry-after-ms": "50", "retry-after": "1"})
+        if behaviour in EMBED_ERRORS:
+            return await self.send_json(*EMBED_ERRORS[behaviour])
+        if behaviour.startswith("retry-after:"):
+            return await self.send_json(429, RATE_LIMITED, {"Retry-After": behaviour[12:]})
+        if behaviour == "not-json":
+            return await self.send_bytes(200, b"<html>oops</html>", "text/html")
+        if behaviour.startswith("delay:"):
+            await asyncio.sleep(int(behaviour[6:]) / 1000)
+        limit = s.embed_max_input
+        if limit is not None and any(len(i.encode("utf-8", "surrogatepass")) > limit for i in inputs):
+            return await self.send_json(500, {"error": TOO_LARGE})
+        dimensions = int(behaviour[4:]) if behaviour.startswith("dim:") else EMBED_DIM
+        vectors = [embedding(text, dimensions) for text in inputs]
+        if behaviour == "zero":
+            vectors = [[0.0] * dimensions for _ in inputs]
+        elif behaviour == "wrong-dimension":
+            vectors[-1] = vectors[-1][:-1]
+        items = [{"object": "embedding", "index": 0 if behaviour == "duplicate-index" else i, "embedding": v}
+                 for i, v in enumerate(vectors)]
+        if behaviour == "wrong-count":
+            items = items[:-1]
+        elif behaviour == "reversed":
+            items.reverse()
+        tokens = sum(len(re.findall(r"\w+", text)) or 1 for text in inputs)
+        s.embeddings += 1
+        s.embedded_inputs += len(inputs)
+        await self.send_json(200, {"object": "list", "data": items, "model": body["model"],
+                                   "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
 
 def watch(stdin, parent):
@@ -884,7 +1042,8 @@ def watch(stdin, parent):
 
 async def serve(args):
     server = Server(args.log, args.behaviour, args.api_key, strict=not args.lenient,
-                    stream_gap=args.stream_gap / 1000)
+                    stream_gap=args.stream_gap / 1000, embed_behaviour=args.embed_behaviour,
+                    embed_max_input=args.embed_max_input)
     context = None
     if args.tls:
         import ssl
@@ -910,9 +1069,9 @@ async def serve(args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description="Fake OpenAI chat-completions server for tests and benchmarks.")
+    parser = argparse.ArgumentParser(description="Fake OpenAI chat-completions and embeddings server for tests and benchmarks.")
     parser.add_argument("--port", type=int, default=0, help="0 picks an ephemeral port")
-    parser.add_argument("--log", help="append one JSON line per chat request to this file (none without it)")
+    parser.add_argument("--log", help="append one JSON line per chat or embedding request to this file (none without it)")
     parser.add_argument("--behaviour", default="normal")
     parser.add_argument("--api-key", help="require Authorization: Bearer KEY")
     parser.add_argument("--lenient", action="store_true",
@@ -920,6 +1079,9 @@ def main():
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this certificate")
     parser.add_argument("--stream-gap", type=float, default=2, metavar="MS",
                         help="milliseconds of silence after each half event of a stream (default 2; 0: none)")
+    parser.add_argument("--embed-behaviour", default="normal", help="how POST /v1/embeddings answers (see the top of this file)")
+    parser.add_argument("--embed-max-input", type=int, metavar="BYTES",
+                        help="answer embeddings 500 when an input is over BYTES UTF-8 bytes (a small local model's limit)")
     parser.add_argument("--exit-on-stdin-eof", action="store_true",
                         help="stop when stdin closes or the parent exits, so a test cannot leave the server behind")
     parser.add_argument("--exit-with-parent", action="store_true",
@@ -927,6 +1089,10 @@ def main():
     args = parser.parse_args()
     if not valid_behaviour(args.behaviour):
         parser.error(f"unknown behaviour {args.behaviour!r}")
+    if not valid_embed_behaviour(args.embed_behaviour):
+        parser.error(f"unknown embedding behaviour {args.embed_behaviour!r}")
+    if args.embed_max_input is not None and args.embed_max_input < 1:
+        parser.error("--embed-max-input must be 1 or more bytes")
     if args.stream_gap < 0:
         parser.error("--stream-gap must be 0 or more milliseconds")
     # A parent may spawn us with signals blocked (Foundation's Process passes
