@@ -152,7 +152,8 @@ package struct EmbeddingClient {
                 // Chat's 404 advice names the chat URL; this one is the embeddings URL.
                 let url = transport.requestURL.map { " for " + CompletionReader.clip(URLText.redacted($0)) } ?? ""
                 let detail = CompletionReader.errorDetail(collected).message.map { ": \($0)" } ?? ""
-                return .failure(StageError(.badRequest, "server answered 404\(url)\(detail); check MIRA_EMBED_BASE_URL (it usually ends in /v1) and that the server serves embeddings"))
+                return .failure(StageError(.badRequest, "server answered 404\(url)\(detail); "
+                    + "check MIRA_EMBED_BASE_URL (it usually ends in /v1) and that the server serves embeddings"))
             }
             let verdict = CompletionReader.verdict(status: status, headers: headers, body: collected, now: now())
             return EmbeddingAttempt(verdict, cause: .status(status))
