@@ -26,6 +26,11 @@ package struct KnownSetting: Sendable {
         KnownSetting(name: "MIRA_TOKEN_LIMIT_FIELD", rule: .oneOf(TokenLimitField.allCases.map(\.rawValue))),
         KnownSetting(name: "MIRA_DB", rule: .text),
         KnownSetting(name: "MIRA_REPLY_CACHE", rule: .text),
+        KnownSetting(name: "MIRA_EMBED_MODEL", rule: .text),
+        KnownSetting(name: "MIRA_EMBED_BASE_URL", rule: .httpURL),
+        KnownSetting(name: "MIRA_EMBED_MAX_INPUT", rule: .positiveNumber),
+        KnownSetting(name: "MIRA_EMBED_BATCH", rule: .positiveNumber),
+        KnownSetting(name: "MIRA_MEMORY", rule: .oneOf(["on", "off"])),
     ]
 
     package static let names: [String] = all.map(\.name)

@@ -147,6 +147,7 @@ import MiraTestSupport
         #expect(KnownSetting.names == [
             "OPENAI_BASE_URL", "OPENAI_API_KEY", "SSL_CERT_FILE", "MIRA_MODEL", "MIRA_MAX_TOKENS", "MIRA_STRUCTURED",
             "MIRA_MAX_REPLY_CHARS", "MIRA_TOKEN_LIMIT_FIELD", "MIRA_DB", "MIRA_REPLY_CACHE",
+            "MIRA_EMBED_MODEL", "MIRA_EMBED_BASE_URL", "MIRA_EMBED_MAX_INPUT", "MIRA_EMBED_BATCH", "MIRA_MEMORY",
         ])
     }
 
