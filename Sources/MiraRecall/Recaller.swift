@@ -1,0 +1,135 @@
+import MiraMemory
+import MiraPrompt
+import MiraShared
+import MiraSQLite
+import MiraSystem
+
+/// Which rankings a search uses: both fused (recall's way), or one alone
+/// (to compare them, as the quality benchmark does).
+package enum RankingMode: String, Sendable, CaseIterable {
+    case fused, vector, keyword
+}
+
+/// How recall searches and what it keeps.
+package struct RecallOptions: Sendable {
+    /// Only the record's own session (for evaluations), not the whole database.
+    package var sessionOnly = false
+    package var parameters = RankingParameters()
+    package var mode = RankingMode.fused
+    /// Current facts always put in the prompt, newest first.
+    package var factLimit = 20
+    /// Messages without a vector embedded along with a turn's query; the
+    /// rest wait for the next turns or `mira-memory index`.
+    package var pendingPerTurn = 256
+    /// How deep each ranking looks before fusion.
+    package var candidates = 50
+
+    package init() {}
+}
+
+/// Finds what Mira remembers: for a turn (`recall`) or for a person's query
+/// (`search`), with the same ranking.
+package struct Recaller {
+    package let memory: MemoryStore
+    /// nil: keyword search only (no embeddings server needed).
+    package let embedder: Embedder?
+    package var options: RecallOptions
+
+    package init(indexer: Indexer, options: RecallOptions = RecallOptions()) {
+        memory = indexer.memory
+        embedder = indexer.embedder
+        self.options = options
+    }
+
+    /// A recaller that ranks by keywords alone.
+    package static func keywordOnly(memory: MemoryStore, options: RecallOptions) -> Recaller {
+        var options = options
+        options.mode = .keyword
+        return Recaller(memory: memory, embedder: nil, options: options)
+    }
+
+    init(memory: MemoryStore, embedder: Embedder?, options: RecallOptions) {
+        self.memory = memory
+        self.embedder = embedder
+        self.options = options
+    }
+
+    /// Adds to the record what she remembers: its `memories`, and the
+    /// request's own system message saying them. Messages not yet indexed
+    /// are embedded in the same request as the turn's input.
+    package func recall(_ record: inout Record, historyCount: Int? = nil) throws(StageError) {
+        guard let input = record.input else {
+            throw StageError(.noInput, "the record has no input (recall runs after mira-prompt)")
+        }
+        guard let request = record.request else {
+            throw StageError(.badRecord, "the record has no request (recall runs after mira-prompt)")
+        }
+        let session = record.session
+        if options.sessionOnly && session == nil {
+            throw StageError(.badRecord, "--scope session: the record names no session")
+        }
+        guard let embedder else { throw StageError(.badRecord, "recall needs an embedding model (MIRA_EMBED_MODEL)") }
+        var indexer = Indexer(memory: memory, embedder: embedder)
+        indexer.parameters = options.parameters
+        let round = try indexer.round(limit: options.pendingPerTurn, alongWith: [input])
+        // What mira-store load put in the history is in the prompt already.
+        let seen = try session.map { s throws(StageError) in
+            try memory.latestMessageIDs(session: s, last: historyCount ?? (try record.history().count))
+        } ?? []
+        var memories = try facts()
+        if let session, let summary = try memory.latestSummary(session: session) {
+            memories.append(RecalledMemory(kind: .summary, id: summary.id, session: summary.session, text: summary.text,
+                                           time: summary.time, score: 1))
+        }
+        memories += try search(input, vector: round.extra.first, session: options.sessionOnly ? session : nil, excluding: seen)
+        record.memories = memories
+        if let text = MemoryPrompt.text(memories) {
+            record.request = MemoryPrompt.addingMemories(request, message: text)
+        }
+    }
+
+    /// The person's current facts, as memories.
+    package func facts() throws(StageError) -> [RecalledMemory] {
+        try memory.currentFacts(limit: options.factLimit).map {
+            RecalledMemory(kind: .fact, id: $0.id, session: $0.session, turn: $0.turn, text: $0.text, time: $0.lastSeen, score: 1)
+        }
+    }
+
+    /// Stored messages ranked for `query`, best first, within the budget.
+    /// `vector` is the query's embedding (nil: embed it now; not needed for
+    /// a keyword-only search).
+    package func search(_ query: String, vector: [Float]? = nil, session: String?, excluding: Set<Int64> = []) throws(StageError) -> [RecalledMemory] {
+        let p = options.parameters
+        var byVector: [Int64] = []
+        if options.mode != .keyword, let embedder {
+            let queryVector: [Float]
+            if let vector, !vector.isEmpty {
+                queryVector = vector
+            } else {
+                queryVector = try embedder.embed([query]).first ?? []
+            }
+            if !queryVector.isEmpty {
+                byVector = try memory.vectorSearch(
+                    query: queryVector, model: embedder.model, session: session, excluding: excluding, k: options.candidates
+                ).map(\.id)
+            }
+        }
+        var byKeyword: [Int64] = []
+        if options.mode != .vector {
+            byKeyword = try memory.keywordSearch(query, session: session, excluding: excluding, k: options.candidates).map(\.id)
+        }
+        let found = Array(Set(byVector).union(byKeyword))
+        guard !found.isEmpty else { return [] }
+        let ages = try memory.ages(of: found)
+        let ranked = Ranking.rank(vector: byVector, keyword: byKeyword, ages: ages, p)
+        var messages: [Int64: RecalledMessage] = [:]
+        for m in try memory.messages(ids: found) { messages[m.id] = m }
+        let tokens = messages.mapValues { Tokens.estimate($0.text) }
+        return Ranking.select(ranked, tokens: tokens, budget: p.budget, top: p.top).compactMap { hit in
+            messages[hit.id].map {
+                RecalledMemory(kind: .message, id: $0.id, session: $0.session, turn: $0.turn, role: $0.role.rawValue,
+                               text: $0.text, time: $0.time, score: hit.score)
+            }
+        }
+    }
+}
