@@ -70,11 +70,12 @@ reliability: deps
 demo:
 	@scripts/demo.sh
 
-# The local llama.cpp server (loopback only) for your own use:
-#   eval "$$(make -s server-start)"  exports OPENAI_BASE_URL.
-server-build:
+# The local llama.cpp servers (loopback only) for your own use: the chat model
+# and the embedding model (all-MiniLM-L6-v2) for memory, built into the cache.
+#   eval "$$(make -s server-start)"  exports OPENAI_BASE_URL and MIRA_EMBED_BASE_URL.
+server-build: deps
 	@scripts/local-server.sh build
-server-start:
+server-start: deps
 	@scripts/local-server.sh start
 server-stop:
 	@scripts/local-server.sh stop

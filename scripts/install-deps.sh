@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages Mira builds against, when they are missing.
-# Debian's libsqlite3-dev, libcurl4-openssl-dev and libedit-dev (and pkg-config to find them).
+# Debian's libsqlite3-dev, libcurl4-openssl-dev and libedit-dev (and pkg-config to find them),
+# and what scripts/local-server.sh builds the local models with: a C++ compiler and make
+# (llama-server), python3 with venv (cmake, numpy and PyYAML come from PyPI into venvs
+# in the cache, never into the system), tar and gzip (the llama.cpp source).
 set -euo pipefail
 
 missing=()
@@ -8,7 +11,14 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 pkg-config --exists sqlite3 2>/dev/null || missing+=(libsqlite3-dev)
 pkg-config --exists libcurl 2>/dev/null || missing+=(libcurl4-openssl-dev)
 pkg-config --exists libedit 2>/dev/null || missing+=(libedit-dev)           # mira chat's line editing
-command -v python3 >/dev/null 2>&1 || missing+=(python3)   # the tests' fake server
+# python3: the tests' fake server; python3-venv: local-server.sh's venvs (Debian
+# splits venv and ensurepip out of python3)
+if ! command -v python3 >/dev/null 2>&1; then missing+=(python3 python3-venv)
+elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then missing+=(python3-venv); fi
+command -v c++ >/dev/null 2>&1 || command -v g++ >/dev/null 2>&1 || missing+=(g++)   # llama-server
+command -v make >/dev/null 2>&1 || missing+=(make)
+command -v tar >/dev/null 2>&1 || missing+=(tar)
+command -v gzip >/dev/null 2>&1 || missing+=(gzip)
 command -v script >/dev/null 2>&1 || missing+=(bsdutils)   # the tests' terminal
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)         # the tests of mira chat on a real terminal
 command -v jq >/dev/null 2>&1 || missing+=(jq)             # examples/chat.sh, tested on a terminal too

@@ -56,3 +56,84 @@ import Testing
         #expect(stored.map { $0["role"] as? String } == ["user", "assistant", "user", "assistant", "user", "assistant"])
     }
 }
+
+/// The real local embedding server (a second llama-server with --embeddings
+/// serving all-MiniLM-L6-v2), built and started the way the chat model's test
+/// does it, in the same serialized suite: each test stops the servers it
+/// started, so the two must never run at once. Its vectors were compared with
+/// a reference computed from the original weights when it was built
+/// (scripts/embed-check.py); this asserts what Mira relies on over HTTP.
+extension LocalModelTests {
+    static let paraphrases = ["My sister lives in Lisbon and works as a nurse.", "My sister is a nurse; she lives in Lisbon."]
+    static let unrelated = ["The stock market fell sharply on Tuesday.", "How long should sourdough bread rise?"]
+
+    @Test func theEmbeddingServerAnswersUnitVectorsWhereAParaphraseIsNearest() throws {
+        let world = try World()
+        let script = packageRoot + "/scripts/local-server.sh"
+        let build = try world.sh("\(shellQuote(script)) build")
+        try #require(build.status == 0, "local server build failed: \(build.stderr.suffix(2000))")
+
+        let wasRunning = try world.sh("\(shellQuote(script)) status").status == 0
+        let start = try world.sh("\(shellQuote(script)) start")
+        try #require(start.status == 0, "local servers did not start: \(start.stderr.suffix(2000))")
+        defer { if !wasRunning { _ = try? world.sh("\(shellQuote(script)) stop") } }
+        var settings: [String: String] = [:]
+        for pair in start.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").dropFirst() {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { settings[parts[0]] = parts[1] }
+        }
+        let base = try #require(settings["MIRA_EMBED_BASE_URL"])
+        #expect(base.hasPrefix("http://127.0.0.1:") && base.hasSuffix("/v1"))
+        #expect(base != settings["OPENAI_BASE_URL"])
+        #expect(settings["MIRA_EMBED_MODEL"] == "all-MiniLM-L6-v2")
+        #expect(settings["MIRA_EMBED_MAX_INPUT"] == "500")
+
+        // The longest input Mira sends in the worst case: 500 bytes that are
+        // each a token of their own (500 + [CLS] + [SEP] of the 512 allowed).
+        let longest = String(repeating: "!", count: 500)
+        let inputs = Self.paraphrases + Self.unrelated + [longest]
+        let batch = try embeddings(inputs, base: base, world: world)
+        try #require(batch.count == inputs.count)
+        for (k, vector) in batch.enumerated() {
+            #expect(vector.count == 384, "input \(k): \(vector.count) dimensions")
+            #expect(vector.allSatisfy { $0.isFinite })
+            let norm = sqrt(vector.reduce(0) { $0 + $1 * $1 })
+            #expect(abs(norm - 1) < 1e-3, "input \(k): norm \(norm)")
+        }
+        let paraphrase = cosine(batch[0], batch[1])
+        let nearestUnrelated = max(cosine(batch[0], batch[2]), cosine(batch[0], batch[3]))
+        #expect(paraphrase > nearestUnrelated + 0.3, "paraphrase \(paraphrase), unrelated \(nearestUnrelated)")
+
+        // An input alone gets the vector it got in the batch (batching mixes nothing).
+        let alone = try embeddings([Self.unrelated[0]], base: base, world: world)
+        try #require(alone.count == 1)
+        #expect(cosine(alone[0], batch[2]) > 0.9999)
+    }
+
+    /// POSTs the inputs to BASE/embeddings with curl; the vectors in input order.
+    func embeddings(_ inputs: [String], base: String, world: World) throws -> [[Double]] {
+        let body = try JSONSerialization.data(withJSONObject: ["input": inputs, "model": "all-MiniLM-L6-v2"])
+        let file = world.dir + "/embed-request-\(UUID().uuidString).json"
+        try body.write(to: URL(fileURLWithPath: file))
+        let result = try world.sh(
+            "curl -sS --noproxy '*' --max-time 60 -H 'Content-Type: application/json' --data-binary @\(shellQuote(file)) -w '\\n%{http_code}' \(shellQuote(base + "/embeddings"))")
+        try #require(result.status == 0, "curl failed: \(result.stderr)")
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        try #require(lines.last == "200", "HTTP \(lines.last ?? "?"): \(result.stdout.prefix(500))")
+        let answer = try #require(try JSONSerialization.jsonObject(with: Data(lines.dropLast().joined(separator: "\n").utf8)) as? [String: Any])
+        let data = try #require(answer["data"] as? [[String: Any]])
+        var vectors = [[Double]?](repeating: nil, count: inputs.count)
+        for item in data {
+            let index = try #require(item["index"] as? Int)
+            try #require(vectors.indices.contains(index) && vectors[index] == nil, "bad or repeated index \(index)")
+            vectors[index] = try #require(item["embedding"] as? [Double])
+        }
+        return vectors.compactMap { $0 }
+    }
+
+    func cosine(_ a: [Double], _ b: [Double]) -> Double {
+        let dot = zip(a, b).reduce(0) { $0 + $1.0 * $1.1 }
+        let na = sqrt(a.reduce(0) { $0 + $1 * $1 }), nb = sqrt(b.reduce(0) { $0 + $1 * $1 })
+        return dot / (na * nb)
+    }
+}
