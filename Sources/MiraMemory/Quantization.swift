@@ -12,24 +12,31 @@ package enum Quantization {
         return (scale, v.map { Int8(max(-127, min(127, ($0 / scale).rounded()))) })
     }
 
-    /// The integer dot product of two code vectors of `count` bytes, 16 lanes
-    /// at a time (products of two int8 fit int16; sums go into int32 lanes).
+    /// The integer dot product of two code vectors of `count` bytes.
+    ///
+    /// Written for SSE2, the x86-64 baseline, which has 16-bit multiplies but
+    /// no byte-to-word widening Swift's SIMD conversions lower well (both a
+    /// plain loop and SIMD16<Int8> -> SIMD16<Int16> measured 2-3 times
+    /// slower; bench/memory/speed.md): 16 bytes are loaded as eight 16-bit
+    /// lanes, each lane's two bytes sign-extended by shifts, multiplied and
+    /// summed in pairs (|code| <= 127, so a pair fits 16 bits), and the
+    /// 16-bit sums widened to 32 bits the same way before accumulating.
     @inlinable
     package static func dot(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count n: Int) -> Int32 {
-        var s0 = SIMD16<Int32>(), s1 = SIMD16<Int32>()
+        var acc0 = SIMD4<Int32>(), acc1 = SIMD4<Int32>()
         var i = 0
-        while i + 32 <= n {
-            let a0 = SIMD16<Int16>(truncatingIfNeeded: a.loadUnaligned(fromByteOffset: i, as: SIMD16<Int8>.self))
-            let b0 = SIMD16<Int16>(truncatingIfNeeded: b.loadUnaligned(fromByteOffset: i, as: SIMD16<Int8>.self))
-            let a1 = SIMD16<Int16>(truncatingIfNeeded: a.loadUnaligned(fromByteOffset: i + 16, as: SIMD16<Int8>.self))
-            let b1 = SIMD16<Int16>(truncatingIfNeeded: b.loadUnaligned(fromByteOffset: i + 16, as: SIMD16<Int8>.self))
-            s0 &+= SIMD16<Int32>(truncatingIfNeeded: a0 &* b0)
-            s1 &+= SIMD16<Int32>(truncatingIfNeeded: a1 &* b1)
-            i += 32
+        while i + 16 <= n {
+            let x = a.loadUnaligned(fromByteOffset: i, as: SIMD8<Int16>.self)
+            let y = b.loadUnaligned(fromByteOffset: i, as: SIMD8<Int16>.self)
+            let pairs = ((x &<< 8) &>> 8) &* ((y &<< 8) &>> 8) &+ (x &>> 8) &* (y &>> 8)
+            let wide = unsafeBitCast(pairs, to: SIMD4<Int32>.self)
+            acc0 &+= (wide &<< 16) &>> 16
+            acc1 &+= wide &>> 16
+            i += 16
         }
-        var sum = (s0 &+ s1).wrappedSum()
+        var sum = (acc0 &+ acc1).wrappedSum()
         while i < n {
-            sum &+= Int32(a.load(fromByteOffset: i, as: Int8.self)) * Int32(b.load(fromByteOffset: i, as: Int8.self))
+            sum &+= Int32(a.load(fromByteOffset: i, as: Int8.self)) &* Int32(b.load(fromByteOffset: i, as: Int8.self))
             i += 1
         }
         return sum

@@ -217,8 +217,10 @@ package final class MemoryStore {
 
     // MARK: Searching
 
-    /// How many candidates the int8 pass hands to the exact re-ranking.
-    static func candidates(for k: Int) -> Int { max(10 * k, 100) }
+    /// How many candidates the int8 pass hands to the exact re-ranking:
+    /// twice k and 20 more (top-10 agreement with an exhaustive float scan
+    /// is in bench/memory/speed.md); each costs a row look-up.
+    static func candidates(for k: Int) -> Int { 2 * k + 20 }
 
     /// The `k` stored messages nearest to `query` by cosine, best first,
     /// leaving out `excluding` (what is already in the history).
@@ -228,7 +230,11 @@ package final class MemoryStore {
     /// then scored exactly with their float vectors, so the result is exact
     /// re-ranking of candidates, not exact over all (bench/memory/speed.md
     /// measures how often it differs).
-    package func vectorSearch(query: [Float], model: String, session: String?, excluding: Set<Int64>, k: Int) throws(StageError) -> [Scored] {
+    /// `exhaustive` scores every stored float vector instead (slower; for
+    /// checks and the benchmark's comparison).
+    package func vectorSearch(
+        query: [Float], model: String, session: String?, excluding: Set<Int64>, k: Int, exhaustive: Bool = false
+    ) throws(StageError) -> [Scored] {
         guard k > 0 else { return [] }
         guard let unit = Vectors.normalized(query) else {
             throw StageError(.badResponse, "the query's embedding is empty, zero or not finite")
@@ -241,19 +247,19 @@ package final class MemoryStore {
         }
         if let refusal { throw refusal }
         do {
-            if let session { return try exactSearch(unit, model: model, session: session, excluding: excluding, k: k) }
+            if session != nil || exhaustive { return try exactSearch(unit, model: model, session: session, excluding: excluding, k: k) }
             return try blockSearch(unit, model: model, excluding: excluding, k: k)
         } catch {
             throw Self.failure("vector search", error)
         }
     }
 
-    func exactSearch(_ query: [Float], model: String, session: String, excluding: Set<Int64>, k: Int) throws(SQLiteError) -> [Scored] {
-        let stmt = try db.prepare("""
+    func exactSearch(_ query: [Float], model: String, session: String?, excluding: Set<Int64>, k: Int) throws(SQLiteError) -> [Scored] {
+        let stmt = try db.prepare(session == nil ? "SELECT message, vector FROM message_vectors WHERE model = ?2" : """
             SELECT v.message, v.vector FROM message_vectors v JOIN messages m ON m.id = v.message
-            WHERE m.session = ? AND v.model = ?
+            WHERE m.session = ?1 AND v.model = ?2
             """)
-        try stmt.bind([.text(session), .text(model)])
+        try stmt.bind([SQLValue(session), .text(model)])
         var best = TopK(k)
         let q = UnsafeMutableBufferPointer<Float>.allocate(capacity: query.count)
         defer { q.deallocate() }
@@ -355,13 +361,10 @@ package final class MemoryStore {
         return best.sorted()
     }
 
-    /// The FTS5 query for a user's words: each word (a run of letters and
-    /// digits) quoted as a string, OR-ed; nil when there are none. The
-    /// user's text is never FTS syntax: quotes cannot survive (only letters
-    /// and digits do) and would be doubled if they did. At most `maxWords`
-    /// distinct words, the first ones, each cut to 100 characters, so a
-    /// megabyte of input makes a small query.
-    package static func matchExpression(_ text: String, maxWords: Int = 64) -> String? {
+    /// The words of a user's text for a keyword search: runs of letters and
+    /// digits, the first `maxWords` distinct ones (case-insensitively), each
+    /// cut to 100 characters, so a megabyte of input makes a small query.
+    package static func queryWords(_ text: String, maxWords: Int = 64) -> [String] {
         var words: [String] = []
         var seen: Set<String> = []
         var current = ""
@@ -381,19 +384,73 @@ package final class MemoryStore {
             }
         }
         flush()
+        return words
+    }
+
+    /// The FTS5 query for words: each quoted as a string (quotes doubled),
+    /// OR-ed; nil when there are none. The user's text is never FTS syntax.
+    package static func matchExpression(words: [String]) -> String? {
         guard !words.isEmpty else { return nil }
         return words.map { "\"" + $0.replacing("\"", with: "\"\"") + "\"" }.joined(separator: " OR ")
     }
 
+    package static func matchExpression(_ text: String) -> String? {
+        matchExpression(words: queryWords(text))
+    }
+
+    /// About how many postings (message, word) a keyword search may score.
+    /// FTS5 computes bm25 row by row (about 4 µs each here: it reads each
+    /// row's size), so a word in a large share of the messages ("the", "I"),
+    /// whose BM25 weight is near zero anyway, made one search take 24 ms at
+    /// 10,000 messages (bench/memory/speed.md). Rarer words are what find a memory.
+    package static let postingBudget = 2000
+
+    /// The words worth searching: rarest first while their messages add up
+    /// to at most `postingBudget`, and always the rarest one. How many
+    /// messages hold a word is counted only up to the budget (a word past it
+    /// is left out unless it is the rarest): counting all of a common
+    /// word's postings would cost what leaving it out saves.
+    func worthSearching(_ words: [String]) throws(SQLiteError) -> [String] {
+        let count = try db.prepare("""
+            SELECT count(*) FROM (SELECT rowid FROM message_words WHERE message_words MATCH ? LIMIT ?)
+            """)
+        var counted: [(word: String, messages: Int)] = []
+        for word in words {
+            guard let expression = Self.matchExpression(words: [word]) else { continue }
+            try count.bind([.text(expression), SQLValue(Self.postingBudget + 1)])
+            let messages = try count.step() ? count.int(0) : 0
+            if messages > 0 { counted.append((word, messages)) }
+        }
+        count.reset()
+        counted.sort { $0.messages < $1.messages }
+        var kept: [String] = []
+        var postings = 0
+        for (word, messages) in counted where kept.isEmpty || postings + messages <= Self.postingBudget {
+            kept.append(word)
+            postings += messages
+        }
+        return kept
+    }
+
     /// The `k` best messages for the words of `text` by BM25 (score: the
-    /// negated bm25, so higher is better), best first, leaving out `excluding`.
+    /// negated bm25, so higher is better), best first, leaving out
+    /// `excluding`. Over the whole database, the best 2 × (k + excluded)
+    /// by BM25 are fetched and then filtered to user and assistant messages.
     package func keywordSearch(_ text: String, session: String?, excluding: Set<Int64>, k: Int) throws(StageError) -> [Scored] {
-        guard k > 0, let expression = Self.matchExpression(text) else { return [] }
+        let words = Self.queryWords(text)
+        guard k > 0, !words.isEmpty else { return [] }
         do {
-            let stmt = try db.prepare("""
+            guard let expression = Self.matchExpression(words: try worthSearching(words)) else { return [] }
+            let stmt = try db.prepare(session == nil ? """
+                SELECT w.id, w.score FROM (
+                    SELECT rowid AS id, bm25(message_words) AS score FROM message_words
+                    WHERE message_words MATCH ?1 ORDER BY score LIMIT ?3 * 2
+                ) w JOIN messages m ON m.id = w.id
+                WHERE m.role IN ('user', 'assistant') AND ?2 IS NULL ORDER BY w.score, w.id
+                """ : """
                 SELECT m.id, bm25(message_words) AS score FROM message_words JOIN messages m ON m.id = message_words.rowid
-                WHERE message_words MATCH ? AND m.role IN ('user', 'assistant') AND (?2 IS NULL OR m.session = ?2)
-                ORDER BY score LIMIT ?3
+                WHERE message_words MATCH ?1 AND m.role IN ('user', 'assistant') AND m.session = ?2
+                ORDER BY score, m.id LIMIT ?3
                 """)
             try stmt.bind([.text(expression), SQLValue(session), SQLValue(k + excluding.count)])
             var out: [Scored] = []
