@@ -64,6 +64,9 @@ package final class MemoryStore {
 
     /// Messages that still need a vector: said by the user or Mira, not
     /// blank, with no vector yet; in id order after `after`, at most `limit`.
+    /// From the start this looks at every message (0.3 s at 100,000, 1.7 s
+    /// at a million, all indexed): a turn's recall should look only after
+    /// `newestIndexedMessage()` and leave older gaps to `mira-memory index`.
     package func pendingMessages(limit: Int, after: Int64 = 0) throws(StageError) -> [(id: Int64, text: String)] {
         do {
             let stmt = try db.prepare("""
@@ -79,6 +82,16 @@ package final class MemoryStore {
             return out
         } catch {
             throw Self.failure("pending messages", error)
+        }
+    }
+
+    /// The largest message id that has a vector (0 when none has).
+    package func newestIndexedMessage() throws(StageError) -> Int64 {
+        do {
+            let stmt = try db.prepare("SELECT coalesce(max(message), 0) FROM message_vectors")
+            return try stmt.step() ? Int64(stmt.int(0)) : 0
+        } catch {
+            throw Self.failure("indexed messages", error)
         }
     }
 

@@ -61,8 +61,10 @@ func fileContains(_ path: String, _ word: String) -> Bool {
         #expect(try memory.pendingMessages(limit: 1).map(\.text) == ["one"])
         #expect(try memory.pendingMessages(limit: 10, after: ids[0]).map(\.id) == [ids[2]])
         #expect(!(try memory.pendingMessages(limit: 10).map(\.id).contains(system[0])))
+        #expect(try memory.newestIndexedMessage() == 0)
         #expect(try memory.storeVectors([(ids[0], [1, 0, 0])], model: "m") == 1)
         #expect(try memory.pendingMessages(limit: 10).map(\.id) == [ids[2]])
+        #expect(try memory.newestIndexedMessage() == ids[0])
     }
 
     @Test func storingTheSameVectorTwiceKeepsOneAndADeletedMessageIsSkipped() throws {

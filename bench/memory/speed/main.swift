@@ -193,8 +193,15 @@ if CommandLine.arguments.dropFirst().first == "--kernels" {
     exit(0)
 }
 
+/// The 1, 5 and 15 minute load averages: other work on the 2 cores shows in every figure.
+func loadAverage() -> String {
+    guard let bytes = Files.read(path: "/proc/loadavg", limit: 256) else { return "unknown" }
+    return String(decoding: bytes, as: UTF8.self).split(separator: " ").prefix(3).joined(separator: " ")
+}
+
 let options = Options(Array(CommandLine.arguments.dropFirst()))
 _ = Files.makeDirectories(options.directory)
+print("load average before: \(loadAverage())")
 let vocabulary = Vocabulary()
 print("memory search, \(dimension) dimensions, k \(options.k) per ranking, median of \(options.runs) queries (ms)")
 print("| messages | vector (int8 pass + exact re-rank) | keyword (BM25) | fusion + budget | recall total | exhaustive float scan | top-10 same as exhaustive | db bytes/message |")
@@ -248,3 +255,4 @@ for size in options.sizes {
     let bytes = (try? memory.stats().bytesOnDisk) ?? 0
     print("| \(size) | \(ms(median(vectorTimes))) | \(ms(median(keywordTimes))) | \(ms(median(fusionTimes))) | \(ms(median(totals))) | \(ms(median(exhaustiveTimes))) | \(sameTop10)/\(options.runs) | \(bytes / size) |")
 }
+print("load average after: \(loadAverage())")
