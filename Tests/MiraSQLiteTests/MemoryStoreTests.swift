@@ -259,6 +259,8 @@ func fileContains(_ path: String, _ word: String) -> Bool {
         try memory.storeVectors((gone + kept).map { ($0, unitVector(16, seed: UInt64($0))) }, model: "m")
         _ = try addFact(store, topic: "x", text: "fact xylophonequartz")
         try store.db.prepare("UPDATE facts SET session = 'gone'").run([])
+        _ = try store.db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").step()
+        #expect(fileContains(db.path, "xylophonequartz"))
         _ = try store.remove(session: "gone")
         #expect(try memory.scrub())
         #expect(!fileContains(db.path, "xylophonequartz"))
