@@ -197,13 +197,18 @@ package final class MemoryStore {
         }
     }
 
-    /// Which models the stored message vectors came from, with counts.
+    /// Which model the stored message vectors came from, with their count
+    /// (one model at most: mixing is refused). The count comes from the
+    /// small block index, not the 2 GB of vectors a million messages have
+    /// (a GROUP BY over them took 1.8 s).
     package func indexedModels() throws(StageError) -> [IndexedModel] {
         do {
-            let stmt = try db.prepare("SELECT model, dimension, count(*) FROM message_vectors GROUP BY model, dimension ORDER BY model")
-            var out: [IndexedModel] = []
-            while try stmt.step() { out.append(IndexedModel(model: stmt.text(0) ?? "", dimension: stmt.int(1), count: stmt.int(2))) }
-            return out
+            let first = try db.prepare("SELECT model, dimension FROM message_vectors LIMIT 1")
+            guard try first.step(), let model = first.text(0) else { return [] }
+            let dimension = first.int(1)
+            first.reset()
+            let count = try db.prepare("SELECT count(*) FROM message_vectors INDEXED BY message_vectors_by_block")
+            return [IndexedModel(model: model, dimension: dimension, count: try count.step() ? count.int(0) : 0)]
         } catch {
             throw Self.failure("indexed models", error)
         }
