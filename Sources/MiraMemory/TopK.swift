@@ -28,9 +28,13 @@ package struct TopK {
         heap.reserveCapacity(self.k)
     }
 
-    /// The score an item must beat to get in; -infinity until k are kept.
+    /// The score an item must beat to get in: -infinity until k are kept,
+    /// +infinity when k is 0.
     @inlinable
-    package var threshold: Float { heap.count < k ? -.infinity : heap[0].score }
+    package var threshold: Float {
+        if k == 0 { return .infinity }
+        return heap.count < k ? -.infinity : heap[0].score
+    }
 
     @inlinable
     package mutating func add(_ item: Scored) {

@@ -93,8 +93,14 @@ func randomUnitVector(_ dimension: Int, seed: UInt64) -> [Float] {
         top.add(id: 1, score: 0.2)
         #expect(top.sorted().map(\.id) == [1])
         var none = TopK(0)
+        #expect(none.threshold == .infinity)
         none.add(id: 1, score: 1)
         #expect(none.sorted().isEmpty)
+        var two = TopK(2)
+        #expect(two.threshold == -.infinity)
+        two.add(id: 1, score: 0.5)
+        two.add(id: 2, score: 0.25)
+        #expect(two.threshold == 0.25)
     }
 
     @Test func exactTopKMatchesAFullSortOnRandomVectors() {
