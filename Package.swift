@@ -49,8 +49,11 @@ let package = Package(
         .target(name: "MiraBatch", dependencies: ["MiraShared", "MiraSystem", "MiraLLM"]),
         // Scoring result records: checks, expectations, reports.
         .target(name: "MiraEval", dependencies: ["MiraShared", "MiraSystem"]),
+        // Long-term memory's arithmetic: vectors, top-k, fusion of rankings,
+        // recency, token budgets. Pure values, no libc.
+        .target(name: "MiraMemory"),
         // Adapters at the edges.
-        .target(name: "MiraSQLite", dependencies: ["MiraShared", "MiraSystem", "CSQLite"]),
+        .target(name: "MiraSQLite", dependencies: ["MiraShared", "MiraSystem", "MiraMemory", "CSQLite"]),
         .target(name: "MiraCurl", dependencies: ["MiraShared", "MiraSystem", "MiraLLM", "CCurl"]),
         // A whole turn in one process, for people: load, prepare, ask, save;
         // the current session; a transcript to read.
@@ -81,8 +84,14 @@ let package = Package(
         .testTarget(name: "MiraLLMTests", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM", "MiraTestSupport"]),
         .testTarget(name: "MiraBatchTests", dependencies: ["MiraShared", "MiraSystem", "MiraLLM", "MiraBatch", "MiraTestSupport"]),
         .testTarget(name: "MiraEvalTests", dependencies: ["MiraShared", "MiraSystem", "MiraEval", "MiraTestSupport"]),
-        .testTarget(name: "MiraSQLiteTests", dependencies: ["MiraShared", "MiraSystem", "MiraSQLite", "MiraTestSupport"]),
+        .testTarget(name: "MiraMemoryTests", dependencies: ["MiraMemory"]),
+        .testTarget(name: "MiraSQLiteTests", dependencies: ["MiraShared", "MiraSystem", "MiraMemory", "MiraSQLite", "MiraTestSupport"]),
         .testTarget(name: "MiraCompanionTests", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM", "MiraSQLite", "MiraCompanion", "MiraTestSupport"]),
+        // Memory search speed at 10k-1M stored messages (bench/memory/speed.md); not a test.
+        .executableTarget(
+            name: "mira-memory-bench", dependencies: ["MiraShared", "MiraSystem", "MiraMemory", "MiraSQLite"],
+            path: "bench/memory/speed"),
+
         // Runs the built executables in real pipelines (needs no library code).
         .testTarget(name: "EndToEndTests"),
     ]

@@ -362,4 +362,13 @@ final class Statement {
 
     /// Ends the statement's read, so a kept statement does not pin an old snapshot.
     func reset() { sqlite3_reset(handle) }
+
+    /// A BLOB column's bytes in place, valid only inside `body` (no copy: a
+    /// memory search reads megabytes of vectors this way). Empty for NULL.
+    func withBlob<T>(_ column: Int, _ body: (UnsafeRawBufferPointer) throws(SQLiteError) -> T) throws(SQLiteError) -> T {
+        let c = Int32(column)
+        let p = sqlite3_column_blob(handle, c)
+        let count = Int(sqlite3_column_bytes(handle, c))
+        return try body(UnsafeRawBufferPointer(start: count > 0 ? p : nil, count: p == nil ? 0 : count))
+    }
 }

@@ -95,8 +95,28 @@ package final class SessionStore {
             message INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
             model TEXT NOT NULL,
             dimension INTEGER NOT NULL,
-            vector BLOB NOT NULL
+            vector BLOB NOT NULL,
+            block INTEGER
         ) STRICT;
+        CREATE INDEX message_vectors_by_block ON message_vectors (block, message);
+        -- What a search scans instead of one row per message (100,000
+        -- sqlite3_step calls and copies are too slow): 256 vectors a row as
+        -- int8 codes with a scale each; the best candidates are then
+        -- re-ranked with message_vectors' exact floats (MemoryStore).
+        CREATE TABLE vector_blocks (
+            id INTEGER PRIMARY KEY,
+            model TEXT NOT NULL,
+            dimension INTEGER NOT NULL,
+            messages BLOB NOT NULL,
+            scales BLOB NOT NULL,
+            codes BLOB NOT NULL
+        ) STRICT;
+        -- A vector deleted (forget, rm, a message's cascade) takes its whole
+        -- block (overwritten: secure_delete); the others wait to be packed again.
+        CREATE TRIGGER message_vectors_unpack AFTER DELETE ON message_vectors WHEN old.block IS NOT NULL BEGIN
+            DELETE FROM vector_blocks WHERE id = old.block;
+            UPDATE message_vectors SET block = NULL WHERE block = old.block;
+        END;
         CREATE TABLE facts (
             id INTEGER PRIMARY KEY,
             session TEXT NOT NULL,
