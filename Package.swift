@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "mira-llm", targets: ["mira-llm"]),
         .executable(name: "mira-eval", targets: ["mira-eval"]),
         .executable(name: "mira", targets: ["mira"]),
+        .executable(name: "mira-memory", targets: ["mira-memory"]),
     ],
     dependencies: [
         // Command lines, help and usage errors for every executable.
@@ -55,9 +56,13 @@ let package = Package(
         // Adapters at the edges.
         .target(name: "MiraSQLite", dependencies: ["MiraShared", "MiraSystem", "MiraMemory", "CSQLite"]),
         .target(name: "MiraCurl", dependencies: ["MiraShared", "MiraSystem", "MiraLLM", "CCurl"]),
-        // A whole turn in one process, for people: load, prepare, ask, save;
-        // the current session; a transcript to read.
-        .target(name: "MiraCompanion", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM", "MiraBatch", "MiraSQLite", "MiraCurl"]),
+        // Remembering: indexing messages and facts (claims, so concurrent
+        // processes never embed one twice), recall for a turn, search,
+        // summaries. Servers come in as transports, so no libcurl here.
+        .target(name: "MiraRecall", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM", "MiraMemory", "MiraSQLite"]),
+        // A whole turn in one process, for people: load, prepare, recall,
+        // ask, save; the current session; a transcript to read.
+        .target(name: "MiraCompanion", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM", "MiraBatch", "MiraSQLite", "MiraCurl", "MiraRecall"]),
         // What the executables share: starting up (the config file), failing with one line and a status.
         .target(name: "MiraCLI", dependencies: ["MiraShared", "MiraSystem", argumentParser]),
 
@@ -69,6 +74,12 @@ let package = Package(
                 "MiraShared", "MiraSystem", "MiraLLM", "MiraBatch", "MiraCurl", "MiraSQLite", "MiraCLI", argumentParser,
             ]),
         .executableTarget(name: "mira-eval", dependencies: ["MiraShared", "MiraSystem", "MiraEval", "MiraCLI", argumentParser]),
+        // The memory stage and the commands to see and edit what is remembered.
+        .executableTarget(
+            name: "mira-memory",
+            dependencies: [
+                "MiraShared", "MiraSystem", "MiraMemory", "MiraSQLite", "MiraRecall", "MiraCompanion", "MiraCLI", argumentParser,
+            ]),
         // The front door for people: one turn, a chat, the log, the settings.
         .executableTarget(
             name: "mira",
@@ -86,7 +97,7 @@ let package = Package(
         .testTarget(name: "MiraEvalTests", dependencies: ["MiraShared", "MiraSystem", "MiraEval", "MiraTestSupport"]),
         .testTarget(name: "MiraMemoryTests", dependencies: ["MiraMemory"]),
         .testTarget(name: "MiraSQLiteTests", dependencies: ["MiraShared", "MiraSystem", "MiraMemory", "MiraSQLite", "MiraTestSupport"]),
-        .testTarget(name: "MiraCompanionTests", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM", "MiraSQLite", "MiraCompanion", "MiraTestSupport"]),
+        .testTarget(name: "MiraCompanionTests", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM", "MiraSQLite", "MiraRecall", "MiraCompanion", "MiraTestSupport"]),
         // Memory search speed at 10k-1M stored messages (bench/memory/speed.md); not a test.
         .executableTarget(
             name: "mira-memory-bench", dependencies: ["MiraShared", "MiraSystem", "MiraMemory", "MiraSQLite"],

@@ -84,7 +84,7 @@ package enum Backfill {
         shared.running = jobs
         for _ in 0..<jobs {
             startThread {
-                do {
+                do throws(StageError) {
                     let indexer = try open()
                     while true {
                         if monitor.locked({ shared.outcome.failure != nil }) { break }

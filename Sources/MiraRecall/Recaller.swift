@@ -73,9 +73,10 @@ package struct Recaller {
         indexer.parameters = options.parameters
         let round = try indexer.round(limit: options.pendingPerTurn, alongWith: [input])
         // What mira-store load put in the history is in the prompt already.
-        let seen = try session.map { s throws(StageError) in
-            try memory.latestMessageIDs(session: s, last: historyCount ?? (try record.history().count))
-        } ?? []
+        var seen: Set<Int64> = []
+        if let session {
+            seen = try memory.latestMessageIDs(session: session, last: try historyCount ?? record.history().count)
+        }
         var memories = try facts()
         if let session, let summary = try memory.latestSummary(session: session) {
             memories.append(RecalledMemory(kind: .summary, id: summary.id, session: summary.session, text: summary.text,

@@ -226,6 +226,7 @@ package final class MemoryStore {
                 try db.execute("DELETE FROM message_vectors")
                 let dropped = db.changes
                 try db.execute("DELETE FROM fact_vectors")
+                try resetIndexedMark()
                 return dropped
             }
         } catch {

@@ -146,6 +146,23 @@ package final class SessionStore {
             time TEXT NOT NULL
         ) STRICT;
         CREATE INDEX summaries_by_session ON summaries (session, last_message);
+        -- Who is embedding what (MemoryIndexing): a claim per message in
+        -- flight, until a time (epoch seconds) after which another process
+        -- may take it; and the mark below which every message has its vector.
+        CREATE TABLE index_claims (
+            message INTEGER PRIMARY KEY,
+            until INTEGER NOT NULL
+        ) STRICT;
+        CREATE TABLE memory_progress (
+            name TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        -- Deleting the newest message frees its id for the next insert:
+        -- the mark goes back below it, so that message is not skipped.
+        CREATE TRIGGER memory_mark_back AFTER DELETE ON messages
+        WHEN old.id > (SELECT coalesce(max(id), 0) FROM messages) BEGIN
+            UPDATE memory_progress SET value = min(value, old.id - 1) WHERE name = 'indexed_through';
+        END;
         """,
     ]
 
