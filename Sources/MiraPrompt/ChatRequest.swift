@@ -116,7 +116,8 @@ package enum ChatRequest {
             first["role"]?.stringValue == "system", let text = first["content"]?.stringValue
         {
             // A prompt not built by mira-prompt keeps its text; the schema still binds.
-            if let switched = SystemPrompt.replacingContract(in: text, personas: personas, with: .jsonSchema) {
+            let remember = ReplyContract.asksForFacts(schema)
+            if let switched = SystemPrompt.replacingContract(in: text, personas: personas, with: .jsonSchema, remember: remember) {
                 first["content"] = .string(switched)
                 messages[0] = .object(first)
                 body["messages"] = .array(messages)
