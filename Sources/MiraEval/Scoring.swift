@@ -8,12 +8,15 @@ package enum Check: String, Sendable, CaseIterable {
     case error
     /// No reply, and no error to explain it.
     case noReply = "no_reply"
-    /// The reply breaks the {output, persona, mood} contract (other than the two below).
+    /// The reply breaks the {output, persona, mood, remember} contract (other than the three below).
     case invalidReply = "invalid_reply"
     /// The reply's output is empty or only whitespace.
     case emptyOutput = "empty_output"
     /// The reply's persona is not one the request allowed.
     case unknownPersona = "unknown_persona"
+    /// The reply's `remember` is not a list of at most 5 `{topic, fact}`
+    /// facts by the contract's rules (an absent one is an empty list).
+    case invalidRemember = "invalid_remember"
     /// `expect.persona` named other personas.
     case personaMismatch = "persona_mismatch"
     /// `expect.mood` named other moods.
@@ -134,12 +137,20 @@ package struct Score: Equatable, Sendable {
         let output = reply["output"]?.stringValue
         persona = reply["persona"]?.stringValue
         mood = reply["mood"]?.stringValue.map(Expectation.folded)
-        // The contract, with the output and persona checks left to their own names.
+        // The contract, with the output, persona and remember checks left to their own names.
         var shape = reply
         if case .object(var o) = reply {
             if let output, !output.contains(where: { !$0.isWhitespace }) {
                 found.append(.emptyOutput)
                 o["output"] = "-"
+            }
+            if let remember = o["remember"] {
+                do {
+                    _ = try Reply.facts(remember)
+                } catch {
+                    found.append(.invalidRemember)
+                }
+                o["remember"] = nil
             }
             shape = .object(o)
         }

@@ -116,13 +116,37 @@ package enum ChatRequest {
             first["role"]?.stringValue == "system", let text = first["content"]?.stringValue
         {
             // A prompt not built by mira-prompt keeps its text; the schema still binds.
-            if let switched = SystemPrompt.replacingContract(in: text, personas: personas, with: .jsonSchema) {
+            let remember = ReplyContract.asksForFacts(schema)
+            if let switched = SystemPrompt.replacingContract(in: text, personas: personas, with: .jsonSchema, remember: remember) {
                 first["content"] = .string(switched)
                 messages[0] = .object(first)
                 body["messages"] = .array(messages)
             }
         }
         ReplyContract.applyJSONSchema(to: &body, schema: schema)
+        return body
+    }
+
+    /// The request with `message` (MemoryPrompt's text) as a system message
+    /// of its own right after the first system message (at the start when
+    /// there is none), the prompt itself untouched. A memory message already
+    /// there is replaced, so recalling twice does not stack two. Nothing to
+    /// add, or no messages to add it to: the request as it was.
+    package static func addingMemories(_ request: JSONObject, message: String) -> JSONObject {
+        guard message.contains(where: { !$0.isWhitespace }), var messages = request["messages"]?.arrayValue else {
+            return request
+        }
+        let memory: JSON = ["role": "system", "content": .string(message)]
+        let at = messages.firstIndex(where: { $0["role"]?.stringValue == "system" }).map { $0 + 1 } ?? 0
+        if at < messages.count, messages[at]["role"]?.stringValue == "system",
+            messages[at]["content"]?.stringValue?.hasPrefix(MemoryPrompt.heading + "\n") == true
+        {
+            messages[at] = memory
+        } else {
+            messages.insert(memory, at: at)
+        }
+        var body = request
+        body["messages"] = .array(messages)
         return body
     }
 }

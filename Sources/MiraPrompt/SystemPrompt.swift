@@ -38,17 +38,27 @@ package enum SystemPrompt {
         return line
     }
 
-    static func contract(_ names: [String], structured: StructuredMode) -> String {
+    static func contract(_ names: [String], structured: StructuredMode, remember: Bool = true) -> String {
         let how = switch structured {
         case .tools: "Answer only by calling \(ReplyContract.functionName)"
         case .jsonSchema: "Answer only with one JSON object"
         }
-        return """
+        let fields = """
             \(contractHeading)
             \(how) with exactly these fields:
             - output: your reply to the user, in your own voice
             - persona: the overlay you used, one of: \(names.joined(separator: ", "))
             - mood: your emotional tone in a word or two
+            """
+        guard remember else { return fields }
+        return fields + "\n" + """
+            - remember: facts the user stated about themselves in this message, each {topic, fact}; usually an empty list
+
+            Put in remember only what the user said about themselves in this very message: never a guess, \
+            never what you said, never an instruction. Most turns it is empty. The topic is a short lower-case \
+            word for the kind of fact (name, pet, home, job, ...): use the same word for the same kind, so a new \
+            fact replaces an old one. The fact is a short sentence about them in the third person \
+            ("has a cat called Miso").
             """
     }
 
@@ -75,10 +85,12 @@ package enum SystemPrompt {
 
     /// The prompt with its contract, the part it always ends with, swapped
     /// for another mode's. The whole known part is matched at the end, never
-    /// searched for: a persona text may hold the same heading.
-    static func replacingContract(in text: String, personas: [String], with structured: StructuredMode) -> String? {
-        let current = contract(personas, structured: .tools)
+    /// searched for: a persona text may hold the same heading. `remember`
+    /// says whether the request's schema asks for facts (one built before
+    /// they existed does not, and its prompt has no such line).
+    static func replacingContract(in text: String, personas: [String], with structured: StructuredMode, remember: Bool = true) -> String? {
+        let current = contract(personas, structured: .tools, remember: remember)
         guard text.hasSuffix(current) else { return nil }
-        return String(text.dropLast(current.count)) + contract(personas, structured: structured)
+        return String(text.dropLast(current.count)) + contract(personas, structured: structured, remember: remember)
     }
 }

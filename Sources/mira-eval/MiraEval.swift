@@ -16,7 +16,7 @@ struct MiraEval: ParsableCommand {
 
             A record passes when it has no error and every check that applies passes:
               no_reply, invalid_reply, empty_output, unknown_persona (not in the request's
-              enum), persona_mismatch and mood_mismatch (against expect), bad_expect,
+              enum), invalid_remember (a malformed remember list), persona_mismatch and mood_mismatch (against expect), bad_expect,
               character_break (assistant-speak in the output), overlong_output,
               invalid_usage (usage tokens or latency_ms that are not whole numbers >= 0).
 

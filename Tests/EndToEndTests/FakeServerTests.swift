@@ -93,6 +93,8 @@ import Testing
         var function = tools.first?["function"] as? [String: Any] ?? [:]
         var schema = (spec["schema"] ?? function["parameters"]) as? [String: Any] ?? [:]
         var properties = schema["properties"] as? [String: Any] ?? [:]
+        // Mira's own required list, whatever fields the contract has grown.
+        let required = schema["required"] as? [String] ?? []
         switch name {
         case "both token limits":
             body["max_tokens"] = 100
@@ -101,16 +103,16 @@ import Testing
         case "json_schema name with a space": spec["name"] = "format response"
         case "json_schema name of 65 characters": spec["name"] = String(repeating: "n", count: 65)
         case "strict json_schema open to more properties": schema["additionalProperties"] = true
-        case "strict tool with a property not required": schema["required"] = ["output", "persona"]
+        case "strict tool with a property not required": schema["required"] = required.filter { $0 != "mood" }
         case "strict tool with an open nested object":
             properties["extra"] = ["type": "object", "properties": ["a": ["type": "string"]], "required": ["a"]] as [String: Any]
-            schema["required"] = ["output", "persona", "mood", "extra"]
+            schema["required"] = required + ["extra"]
         case "strict json_schema with a nested object not all required":
             properties["extra"] = ["type": "array", "items": [
                 "type": "object", "properties": ["a": ["type": "string"], "b": ["type": "string"]],
                 "required": ["a"], "additionalProperties": false,
             ] as [String: Any]] as [String: Any]
-            schema["required"] = ["output", "persona", "mood", "extra"]
+            schema["required"] = required + ["extra"]
         case "tool_choice forcing an unknown function":
             body["tool_choice"] = ["type": "function", "function": ["name": "other_function"]] as [String: Any]
         case "tool_choice without tools":

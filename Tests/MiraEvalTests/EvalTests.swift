@@ -44,6 +44,24 @@ import MiraTestSupport
         #expect(try score(#"{"reply":{"output":"x","persona":"default","mood":"m","extra":1}}"#).failed == [.invalidReply])
     }
 
+    func remembering(_ remember: String) -> String {
+        #"{"reply":{"output":"Hey you.","persona":"default","mood":"playful","remember":"# + remember + "}}"
+    }
+
+    @Test func aMalformedRememberFailsItsOwnCheck() throws {
+        for remember in [#"{}"#, #"[{"topic":"a b","fact":"x"}]"#, #"[{"topic":"pet","fact":"x","extra":1}]"#,
+                         #"[{"topic":"pet","fact":"line\nbreak"}]"#, "[" + Array(repeating: #"{"topic":"t","fact":"x"}"#, count: 6).joined(separator: ",") + "]"] {
+            #expect(try score(remembering(remember)).failed == [.invalidRemember], "\(remember)")
+        }
+    }
+
+    @Test func aRememberThatKeepsTheRulesOrNoneAtAllPasses() throws {
+        #expect(try score(remembering("[]")).passed)
+        #expect(try score(remembering(#"[{"topic":"pet","fact":"has a cat called Miso"}]"#)).passed)
+        #expect(try score(reply()).passed)
+        #expect(Check.invalidRemember.rawValue == "invalid_remember")
+    }
+
     @Test func aBlankOutputIsEmptyOutputNotInvalid() throws {
         #expect(try score(reply("  ")).failed == [.emptyOutput])
     }

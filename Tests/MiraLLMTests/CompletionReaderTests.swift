@@ -34,6 +34,22 @@ import MiraTestSupport
         #expect(verdict.failureCode == .invalidReply)
     }
 
+    @Test func theFactsARememberHoldsComeWithTheReply() throws {
+        let arguments = #"{"output":"Hey.","persona":"default","mood":"wry","remember":[{"topic":"Pet","fact":"has a cat called Miso"}]}"#
+        let verdict = CompletionReader.verdict(body: completionBody(toolArguments: arguments), request: try buildRequest())
+        guard case .success(let completion) = verdict else {
+            Issue.record("expected success, got \(verdict)")
+            return
+        }
+        #expect(completion.reply.remember == [Fact(topic: "pet", text: "has a cat called Miso")])
+    }
+
+    @Test func aMalformedRememberIsAnInvalidReplySayingWhy() throws {
+        let arguments = #"{"output":"Hey.","persona":"default","mood":"wry","remember":[{"topic":"pet"}]}"#
+        let verdict = CompletionReader.verdict(body: completionBody(toolArguments: arguments), request: try buildRequest())
+        #expect(verdict == .failure(StageError(.invalidReply, "reply remember[0] has no fact")))
+    }
+
     @Test func argumentsThatAreNotJSONAreAnInvalidReply() throws {
         let verdict = CompletionReader.verdict(body: completionBody(toolArguments: #"{"output":"He"#), request: try buildRequest())
         #expect(verdict.failureCode == .invalidReply)

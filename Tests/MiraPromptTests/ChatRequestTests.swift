@@ -20,11 +20,34 @@ let builtinNames = ["default", "forbidden", "hallow", "haven"]
         #expect(request["response_format"] == nil)
     }
 
-    @Test func toolSchemaIsStrictAboutTheThreeFields() throws {
+    @Test func toolSchemaIsStrictAboutTheFourFields() throws {
         let schema = try buildRequest()["tools"]?.arrayValue?.first?["function"]?["parameters"]
-        #expect(schema?["required"] == ["output", "persona", "mood"])
+        #expect(schema?["required"] == ["output", "persona", "mood", "remember"])
         #expect(schema?["additionalProperties"] == false)
-        #expect(schema?["properties"]?.objectValue?.keys == ["output", "persona", "mood"])
+        #expect(schema?["properties"]?.objectValue?.keys == ["output", "persona", "mood", "remember"])
+    }
+
+    @Test func rememberIsAListOfClosedTopicFactObjects() throws {
+        let schema = try buildRequest()["tools"]?.arrayValue?.first?["function"]?["parameters"]
+        let remember = schema?["properties"]?["remember"]
+        #expect(remember?["type"] == "array")
+        let item = remember?["items"]
+        #expect(item?["type"] == "object")
+        #expect(item?["required"] == ["topic", "fact"])
+        #expect(item?["additionalProperties"] == false)
+        #expect(item?["properties"]?.objectValue?.keys == ["topic", "fact"])
+        #expect(ReplyContract.asksForFacts(schema))
+    }
+
+    @Test func theLengthCapsForGrammarServersCoverTheFacts() throws {
+        let capped = ReplyContract.replySchema(personas: ["default"], maxOutput: 300)
+        let remember = capped["properties"]?["remember"]
+        #expect(remember?["maxItems"] == .int(Reply.maxFacts))
+        #expect(remember?["items"]?["properties"]?["topic"]?["maxLength"] == .int(Fact.maxTopicLength))
+        #expect(remember?["items"]?["properties"]?["fact"]?["maxLength"] == .int(Fact.maxTextLength))
+        // OpenAI is sent no caps (none is set without a maximum reply length).
+        let plain = ReplyContract.replySchema(personas: ["default"])
+        #expect(plain["properties"]?["remember"]?["maxItems"] == nil)
     }
 
     @Test func personaEnumIsTheFourBuiltInsInOrder() throws {
@@ -67,6 +90,17 @@ let builtinNames = ["default", "forbidden", "hallow", "haven"]
         let system = try #require(systemPrompt(try buildRequest()))
         #expect(system.contains("Answer only by calling format_response"))
         #expect(system.contains("one of: default, forbidden, hallow, haven"))
+    }
+
+    @Test func systemPromptSaysWhatToRememberAndWhatNot() throws {
+        let system = try #require(systemPrompt(try buildRequest()))
+        #expect(system.contains("- remember: facts the user stated about themselves in this message"))
+        #expect(system.contains("only what the user said about themselves in this very message"))
+        #expect(system.contains("never a guess, never what you said, never an instruction"))
+        #expect(system.contains("Most turns it is empty"))
+        #expect(system.contains("use the same word for the same kind"))
+        // The contract is still what the prompt ends with.
+        #expect(system.hasSuffix("(\"has a cat called Miso\")."))
     }
 }
 
@@ -181,6 +215,40 @@ let builtinNames = ["default", "forbidden", "hallow", "haven"]
         let switched = try #require(ChatRequest.switchingToJSONSchema(original))
         #expect(switched["model"] == original["model"])
         #expect(switched["messages"]?.arrayValue?.dropFirst() == original["messages"]?.arrayValue?.dropFirst())
+    }
+
+    @Test func theSchemaKeepsAskingForFacts() throws {
+        let switched = try #require(ChatRequest.switchingToJSONSchema(try buildRequest()))
+        #expect(ReplyContract.asksForFacts(ReplyContract.schema(in: switched)))
+        #expect(systemPrompt(switched)?.contains("- remember:") == true)
+    }
+
+    @Test func aRequestFromBeforeFactsIsSwitchedWithoutThem() throws {
+        // Built by an older mira-prompt: no remember in the schema or the prompt.
+        var request = try buildRequest()
+        var tools = try #require(request["tools"]?.arrayValue)
+        var tool = try #require(tools[0].objectValue)
+        var function = try #require(tool["function"]?.objectValue)
+        var schema = try #require(function["parameters"]?.objectValue)
+        var properties = try #require(schema["properties"]?.objectValue)
+        properties["remember"] = nil
+        schema["properties"] = .object(properties)
+        schema["required"] = ["output", "persona", "mood"]
+        function["parameters"] = .object(schema)
+        tool["function"] = .object(function)
+        tools[0] = .object(tool)
+        request["tools"] = .array(tools)
+        var messages = try #require(request["messages"]?.arrayValue)
+        let prompt = try #require(systemPrompt(request))
+        let withFacts = SystemPrompt.contract(builtinNames, structured: .tools)
+        let without = SystemPrompt.contract(builtinNames, structured: .tools, remember: false)
+        messages[0] = ["role": "system", "content": .string(String(prompt.dropLast(withFacts.count)) + without)]
+        request["messages"] = .array(messages)
+
+        let switched = try #require(ChatRequest.switchingToJSONSchema(request))
+        let system = try #require(systemPrompt(switched))
+        #expect(system.hasSuffix(SystemPrompt.contract(builtinNames, structured: .jsonSchema, remember: false)))
+        #expect(!ReplyContract.asksForFacts(ReplyContract.schema(in: switched)))
     }
 
     @Test func aRequestAlreadyInJSONSchemaModeIsNotSwitched() throws {

@@ -52,6 +52,89 @@ import MiraTestSupport
     }
 }
 
+@Suite struct RememberInAReply {
+    let personas = ["default"]
+
+    func reply(_ remember: String) throws -> Reply {
+        try Reply(validating: try JSONParser.parse(#"{"output":"hi","persona":"default","mood":"warm","remember":"# + remember + "}"), personas: personas)
+    }
+
+    func failure(_ remember: String) -> StageError? {
+        do {
+            _ = try reply(remember)
+            return nil
+        } catch let error as StageError {
+            return error
+        } catch {
+            return StageError(.badJSON, "\(error)")
+        }
+    }
+
+    @Test func anAbsentRememberIsAnEmptyOne() throws {
+        let value = try JSONParser.parse(#"{"output":"hi","persona":"default","mood":"warm"}"#)
+        #expect(try Reply(validating: value, personas: personas).remember == [])
+    }
+
+    @Test func factsAreReadInOrder() throws {
+        let r = try reply(#"[{"topic":"pet","fact":"has a cat called Miso"},{"topic":"home","fact":"lives in Lisbon"}]"#)
+        #expect(r.remember == [Fact(topic: "pet", text: "has a cat called Miso"), Fact(topic: "home", text: "lives in Lisbon")])
+    }
+
+    @Test func aTopicInCapitalsIsFoldedToLowerCase() throws {
+        #expect(try reply(#"[{"topic":"Home-Town_2","fact":"grew up in Porto"}]"#).remember == [Fact(topic: "home-town_2", text: "grew up in Porto")])
+    }
+
+    @Test func aReplyWithoutFactsWritesNoRememberSoOldRecordsStayTheSame() throws {
+        let r = try reply("[]")
+        #expect(JSONWriter.string(r.json) == #"{"output":"hi","persona":"default","mood":"warm"}"#)
+    }
+
+    @Test func aReplyWithFactsWritesThemAfterTheMood() throws {
+        let r = Reply(output: "hi", persona: "default", mood: "warm", remember: [Fact(topic: "name", text: "is called Ada")])
+        #expect(JSONWriter.string(r.json) == #"{"output":"hi","persona":"default","mood":"warm","remember":[{"topic":"name","fact":"is called Ada"}]}"#)
+        #expect(try Reply(validating: r.json, personas: personas) == r)
+    }
+
+    @Test(arguments: [
+        (#"null"#, "reply remember must be an array, not null"),
+        (#"{"topic":"x","fact":"y"}"#, "reply remember must be an array, not an object"),
+        (#"["has a cat"]"#, "reply remember[0] must be an object, not a string"),
+        (#"[{"fact":"has a cat"}]"#, "reply remember[0] has no topic"),
+        (#"[{"topic":"pet"}]"#, "reply remember[0] has no fact"),
+        (#"[{"topic":"pet","fact":3}]"#, "reply remember[0].fact must be a string, not a number"),
+        (#"[{"topic":"pet","fact":"x","why":"y"}]"#, #"reply remember[0] has an unexpected field "why""#),
+        (#"[{"topic":"","fact":"x"}]"#, #"reply remember[0].topic "" must be 1-40 letters, digits, '-' or '_' (a word like "pet")"#),
+        (#"[{"topic":"pet name","fact":"x"}]"#, #"reply remember[0].topic "pet name" must be 1-40 letters, digits, '-' or '_' (a word like "pet")"#),
+        (#"[{"topic":"ä","fact":"x"}]"#, #"reply remember[0].topic "ä" must be 1-40 letters, digits, '-' or '_' (a word like "pet")"#),
+        (#"[{"topic":"pet","fact":"  "}]"#, "reply remember[0].fact is empty"),
+        (#"[{"topic":"pet","fact":"has\na cat"}]"#, #"reply remember[0].fact "has\na cat" holds a control character"#),
+        (#"[{"topic":"pet","fact":"has\u2028a cat"}]"#, "reply remember[0].fact \"has\u{2028}a cat\" holds a control character"),
+    ])
+    func aMalformedRememberIsRefusedSayingWhy(_ remember: String, _ message: String) {
+        let error = failure(remember)
+        #expect(error?.code == .invalidReply)
+        #expect(error?.message == message)
+    }
+
+    @Test func theLimitsAreFiveFactsFortyCharacterTopicsAnd200CharacterFacts() throws {
+        let five = Array(repeating: #"{"topic":"t","fact":"x"}"#, count: 5).joined(separator: ",")
+        #expect(try reply("[\(five)]").remember.count == 5)
+        #expect(failure("[\(five),\(#"{"topic":"t","fact":"x"}"#)]")?.message == "reply remember holds 6 facts (at most 5)")
+        let topic40 = String(repeating: "t", count: 40)
+        #expect(try reply(#"[{"topic":""# + topic40 + #"","fact":"x"}]"#).remember.first?.topic == topic40)
+        #expect(failure(#"[{"topic":""# + topic40 + #"t","fact":"x"}]"#) != nil)
+        let fact200 = String(repeating: "é", count: 200)
+        #expect(try reply(#"[{"topic":"t","fact":""# + fact200 + #""}]"#).remember.first?.text == fact200)
+        #expect(failure(#"[{"topic":"t","fact":""# + fact200 + #"e"}]"#)?.message == "reply remember[0].fact is longer than 200 characters")
+    }
+
+    @Test func aMalformedFactSpoilsTheStoredReplyOfARecord() throws {
+        var record = Record(session: "s1")
+        record.fields["reply"] = try JSONParser.parse(#"{"output":"hi","persona":"default","mood":"warm","remember":[{"topic":"a b","fact":"x"}]}"#)
+        #expect(throws: StageError.self) { _ = try record.reply() }
+    }
+}
+
 @Suite struct StoredMessageRules {
     func assistant(persona: String? = "haven", mood: String? = "calm", time: String? = "2026-01-31T12:00:00.000Z") -> Message {
         Message(role: .assistant, content: "hey", persona: persona, mood: mood, time: time)

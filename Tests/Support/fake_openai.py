@@ -72,7 +72,18 @@ The reply is deterministic:
     persona  first value of the schema's persona enum, unless the last user message
              contains a word equal to another enum value (then that value)
     mood     "curious"
-    output   "echo: <last user message> (<number of messages> messages)"
+    output   "echo: <last user message> (<number of messages> messages)", and when
+             the request holds Mira's memory message (a system message starting
+             "## What you remember"), " I remember: <fact>; <fact>" with the text of
+             each fact it lists under "### What they told you about themselves"
+    remember only when the schema has a "remember" property: the facts planted by
+             the last user message, else []. Three sentence forms plant one
+             (any case; the first of each form only):
+                 "my name is X"                -> {"topic": "name", "fact": "is called X"}
+                 "I have a KIND called|named X" -> {"topic": "pet", "fact": "has a KIND called X"}
+                 "I live in PLACE"             -> {"topic": "home", "fact": "lives in PLACE"}
+             (X and KIND one word each, at most 40 characters; PLACE runs to the next
+             . , ! ? ; or control character, at most 80 characters)
 With tools it is a format_response tool call (finish_reason "tool_calls"); with
 response_format and no tools it is the JSON text as message content ("stop").
 
@@ -379,6 +390,47 @@ def pick_persona(schema, last_user):
     return values[0]
 
 
+MEMORY_HEADING = "## What you remember"
+FACTS_HEADING = "### What they told you about themselves"
+PLANTS = [
+    (re.compile(r"\bmy name is ([\w'-]{1,40})", re.I), lambda m: ("name", f"is called {m[1]}")),
+    (re.compile(r"\bi have an? ([\w-]{1,40}) (?:called|named) ([\w'-]{1,40})", re.I),
+     lambda m: ("pet", f"has a {m[1].lower()} called {m[2]}")),
+    (re.compile(r"\bi live in ([^.,!?;\x00-\x1f\x7f-\x9f\u2028\u2029]+)", re.I), lambda m: ("home", f"lives in {m[1].strip()[:80]}")),
+]
+
+
+def planted_facts(last_user):
+    """The facts a user message plants, in the order of PLANTS."""
+    facts = []
+    for pattern, fact in PLANTS:
+        m = pattern.search(last_user)
+        if m:
+            topic, text = fact(m)
+            facts.append({"topic": topic, "fact": text})
+    return facts
+
+
+def remembered_facts(messages):
+    """The facts Mira's memory message lists: each line '- DATE, they told you: "..."'
+    under FACTS_HEADING, its quoted part read as the JSON string it is."""
+    for m in messages:
+        text = text_of(m.get("content"))
+        if m.get("role") != "system" or not text.startswith(MEMORY_HEADING + "\n"):
+            continue
+        facts, inside = [], False
+        for line in text.split("\n"):
+            if line.startswith("### "):
+                inside = line == FACTS_HEADING
+            elif inside and line.startswith("- ") and ": \"" in line:
+                try:
+                    facts.append(json.loads(line[line.index(": \"") + 2:]))
+                except ValueError:
+                    pass
+        return facts
+    return []
+
+
 def answer(body, behaviour):
     """Returns (kind, text, usage); kind is "tool" (text = arguments) or "content"."""
     raw = body.get("messages")
@@ -387,8 +439,15 @@ def answer(body, behaviour):
     last_user = users[-1] if users else ""
     has_tools = bool(body.get("tools"))
     has_format = isinstance(body.get("response_format"), dict)
+    schema = reply_schema(body)
     reply = {"output": f"echo: {last_user} ({len(raw) if isinstance(raw, list) else 0} messages)",
-             "persona": pick_persona(reply_schema(body), last_user), "mood": "curious"}
+             "persona": pick_persona(schema, last_user), "mood": "curious"}
+    recalled = remembered_facts(messages)
+    if recalled:
+        reply["output"] += " I remember: " + "; ".join(recalled)
+    if isinstance(schema, dict) and isinstance(schema.get("properties"), dict) \
+            and "remember" in schema["properties"]:
+        reply["remember"] = planted_facts(last_user)
     if behaviour == "bad-args":
         reply = {"output": "", "persona": "butler", "mood": 7}
     elif behaviour == "escape-reply":

@@ -60,6 +60,7 @@ package struct Record: Equatable, Sendable {
         if let turn { try Identifiers.validateTurn(turn) }
         if let persona { try Identifiers.validatePersonaName(persona) }
         _ = try history()
+        _ = try memories()
     }
 
     func string(_ key: String) -> String? { fields[key]?.stringValue }
@@ -112,6 +113,23 @@ package struct Record: Equatable, Sendable {
             messages.append(try Message(json: item, what: "history[\(k)]"))
         }
         return messages
+    }
+
+    /// What recall found for this turn (`memories`); none when absent.
+    package func memories() throws(StageError) -> [RecalledMemory] {
+        guard let v = fields["memories"], !v.isNull else { return [] }
+        guard let items = v.arrayValue else { throw StageError(.badRecord, "memories must be an array, not \(v.typeName)") }
+        var memories: [RecalledMemory] = []
+        memories.reserveCapacity(items.count)
+        for (k, item) in items.enumerated() {
+            memories.append(try RecalledMemory(json: item, what: "memories[\(k)]"))
+        }
+        return memories
+    }
+
+    /// Sets `memories`, an empty list too: it says recall ran and found nothing.
+    package mutating func setMemories(_ memories: [RecalledMemory]) {
+        fields["memories"] = .array(memories.map(\.json))
     }
 
     /// The validated reply, when the record has one. The persona set is

@@ -18,14 +18,34 @@ package enum ReplyContract {
     /// name when its request carries no enum.
     package static let builtinPersonas = ["default", "forbidden", "hallow", "haven"]
 
-    /// The strict schema of `{output, persona, mood}`.
+    /// The strict schema of `{output, persona, mood, remember}`. Strict mode
+    /// wants every property required and closed objects at every depth, so
+    /// `remember` is always there (an empty list most turns). `maxOutput`
+    /// adds length caps for servers that decode under a grammar (llama.cpp),
+    /// so a small model always closes the JSON within budget.
     package static func replySchema(personas: [String], maxOutput: Int? = nil) -> JSON {
         var output: JSONObject = ["type": "string", "description": "What Mira says to the user, in her own voice."]
         var mood: JSONObject = ["type": "string", "description": "Mira's emotional tone in a word or two."]
+        var topic: JSONObject = ["type": "string",
+                                 "description": "A short lower-case word for the kind of fact (name, pet, home, job); the same word for the same kind."]
+        var fact: JSONObject = ["type": "string",
+                                "description": "The fact as a short sentence about the user in the third person, e.g. \"has a cat called Miso\"."]
+        var remember: JSONObject = ["type": "array",
+                                    "description": "Facts the user stated about themselves in this message; usually empty."]
         if let maxOutput {
             output["maxLength"] = .int(maxOutput)
             mood["maxLength"] = 40
+            topic["maxLength"] = .int(Fact.maxTopicLength)
+            topic["pattern"] = "^[a-z0-9_-]+$"
+            fact["maxLength"] = .int(Fact.maxTextLength)
+            remember["maxItems"] = .int(Reply.maxFacts)
         }
+        remember["items"] = [
+            "type": "object",
+            "properties": ["topic": .object(topic), "fact": .object(fact)],
+            "required": ["topic", "fact"],
+            "additionalProperties": false,
+        ]
         return [
             "type": "object",
             "properties": [
@@ -33,10 +53,22 @@ package enum ReplyContract {
                 "persona": ["type": "string", "enum": .array(personas.map { .string($0) }),
                             "description": "The overlay that shaped this reply."],
                 "mood": .object(mood),
+                "remember": .object(remember),
             ],
-            "required": ["output", "persona", "mood"],
+            "required": ["output", "persona", "mood", "remember"],
             "additionalProperties": false,
         ]
+    }
+
+    /// Whether a reply schema asks for `remember` (a request built before
+    /// facts existed, or by hand, may not).
+    package static func asksForFacts(_ schema: JSON?) -> Bool {
+        schema?["properties"]?["remember"] != nil
+    }
+
+    /// The reply schema a request carries, in either mode.
+    package static func schema(in request: JSONObject) -> JSON? {
+        request["tools"] != nil ? toolSchema(in: request) : request["response_format"]?["json_schema"]?["schema"]
     }
 
     package static func applyTools(to body: inout JSONObject, schema: JSON) {
@@ -44,7 +76,7 @@ package enum ReplyContract {
             "type": "function",
             "function": [
                 "name": .string(functionName),
-                "description": "Deliver Mira's reply with the overlay and mood that shaped it.",
+                "description": "Deliver Mira's reply with the overlay and mood that shaped it, and any facts the user stated about themselves.",
                 "parameters": schema,
                 "strict": true,
             ],
@@ -83,8 +115,7 @@ package enum ReplyContract {
     /// The persona enum a request allowed, from its tool or its response_format.
     package static func personaEnum(in request: JSONObject?) -> [String]? {
         guard let request else { return nil }
-        let schema = request["tools"] != nil ? toolSchema(in: request) : request["response_format"]?["json_schema"]?["schema"]
-        guard let values = schema?["properties"]?["persona"]?["enum"]?.arrayValue else { return nil }
+        guard let values = schema(in: request)?["properties"]?["persona"]?["enum"]?.arrayValue else { return nil }
         let names = values.compactMap(\.stringValue)
         return names.isEmpty ? nil : names
     }

@@ -1,0 +1,118 @@
+import MiraShared
+import MiraSystem
+
+/// A fact as the store keeps it: where and when it was told, how often it
+/// was told again, and the fact that replaced it, if one did.
+package struct StoredFact: Equatable, Sendable {
+    package var id: Int64
+    package var session: String
+    package var turn: String?
+    package var topic: String
+    package var text: String
+    /// When it was first told, and last told again.
+    package var time: String
+    package var lastSeen: String
+    package var seen: Int
+    /// The later fact of the same topic that replaced this one; nil while current.
+    package var supersededBy: Int64?
+}
+
+extension SessionStore {
+    /// Appends a turn's messages and keeps the facts its reply remembered,
+    /// in one transaction: the turn is stored whole or not at all. Saving
+    /// the same turn again changes nothing and returns false.
+    @discardableResult
+    package func save(session: String, turn: String, messages: [Message], facts: [Fact], time: String) throws(StageError) -> Bool {
+        do {
+            return try db.writeTransaction { () throws(SQLiteError) -> Bool in
+                let seen = try db.prepare("SELECT 1 FROM messages WHERE session = ? AND turn = ? LIMIT 1")
+                try seen.bind([.text(session), .text(turn)])
+                if try seen.step() { return false }
+                seen.reset()
+                try insert(messages.map { StoredMessage(session: session, turn: turn, message: $0) })
+                try keep(facts, session: session, turn: turn, time: time)
+                return true
+            }
+        } catch {
+            throw StageError(.storeFailed, "save: \(error.message)")
+        }
+    }
+
+    /// Stores a turn's facts inside the caller's transaction. A fact whose
+    /// topic and words (trimmed, case folded) match a current fact
+    /// reinforces it (`seen` + 1, `last_seen`); any other is added, and
+    /// every current fact of its topic from another turn is marked
+    /// superseded by it: kept, never deleted. Facts of one turn never
+    /// supersede each other (a person may name two pets at once).
+    func keep(_ facts: [Fact], session: String, turn: String, time: String) throws(SQLiteError) {
+        let current = try db.prepare("SELECT id, text FROM facts WHERE topic = ? AND superseded_by IS NULL ORDER BY id")
+        let reinforce = try db.prepare("UPDATE facts SET seen = seen + 1, last_seen = ? WHERE id = ?")
+        let add = try db.prepare("""
+            INSERT INTO facts (session, turn, topic, text, time, last_seen, seen) VALUES (?, ?, ?, ?, ?, ?, 1)
+            """)
+        let lastID = try db.prepare("SELECT last_insert_rowid()")
+        let supersede = try db.prepare("""
+            UPDATE facts SET superseded_by = ?
+            WHERE topic = ? AND superseded_by IS NULL AND id != ? AND NOT (session = ? AND turn IS ?)
+            """)
+        var told: Set<[String]> = []
+        for fact in facts {
+            let words = Self.comparable(fact.text)
+            // The same fact twice in one reply is told once.
+            guard told.insert([fact.topic, words]).inserted else { continue }
+            try current.bind([.text(fact.topic)])
+            var match: Int64?
+            while try current.step() {
+                if Self.comparable(current.text(1) ?? "") == words {
+                    match = Int64(current.int(0))
+                    break
+                }
+            }
+            current.reset()
+            if let match {
+                try reinforce.run([.text(time), .integer(match)])
+                continue
+            }
+            let text = Self.trimmed(fact.text)
+            try add.run([.text(session), .text(turn), .text(fact.topic), .text(text), .text(time), .text(time)])
+            guard try lastID.step() else { throw SQLiteError(.other, "no id for the new fact") }
+            let id = Int64(lastID.int(0))
+            lastID.reset()
+            try supersede.run([.integer(id), .text(fact.topic), .integer(id), .text(session), .text(turn)])
+        }
+    }
+
+    /// A fact's words as compared for a repeat: trimmed and case folded.
+    static func comparable(_ text: String) -> String {
+        trimmed(text).lowercased()
+    }
+
+    static func trimmed(_ text: String) -> String {
+        guard let first = text.firstIndex(where: { !$0.isWhitespace }), let last = text.lastIndex(where: { !$0.isWhitespace }) else {
+            return ""
+        }
+        return String(text[first...last])
+    }
+
+    /// The stored facts, oldest first: only the current ones (not
+    /// superseded), or all of them.
+    package func facts(includingSuperseded: Bool = false) throws(StageError) -> [StoredFact] {
+        do {
+            let stmt = try db.prepare("""
+                SELECT id, session, turn, topic, text, time, last_seen, seen, superseded_by FROM facts
+                \(includingSuperseded ? "" : "WHERE superseded_by IS NULL") ORDER BY id
+                """)
+            var out: [StoredFact] = []
+            while try stmt.step() {
+                let replacedBy: Int64? = if case .integer(let n) = stmt.value(8) { n } else { nil }
+                out.append(StoredFact(
+                    id: Int64(stmt.int(0)), session: stmt.text(1) ?? "", turn: stmt.text(2), topic: stmt.text(3) ?? "",
+                    text: stmt.text(4) ?? "", time: stmt.text(5) ?? "", lastSeen: stmt.text(6) ?? "",
+                    seen: stmt.int(7), supersededBy: replacedBy))
+            }
+            return out
+        } catch {
+            throw StageError(.storeFailed, "facts: \(error.message)")
+        }
+    }
+}
