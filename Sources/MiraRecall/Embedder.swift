@@ -4,7 +4,9 @@ import MiraShared
 /// Turns texts into vectors at the configured embeddings endpoint: the
 /// client (batches, splitting, retries, checks) and a way to open a
 /// connection, so the recall and index code never sees libcurl.
-package struct Embedder {
+// Shared by index workers: each embed call opens its own transport, and the
+// client is a value whose closures are set before the workers start.
+package struct Embedder: @unchecked Sendable {
     package var client: EmbeddingClient
     package let makeTransport: () -> any ChatTransport
 

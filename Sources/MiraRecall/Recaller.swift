@@ -75,7 +75,9 @@ package struct Recaller {
         // What mira-store load put in the history is in the prompt already.
         var seen: Set<Int64> = []
         if let session {
-            seen = try memory.latestMessageIDs(session: session, last: try historyCount ?? record.history().count)
+            var loaded = historyCount ?? 0
+            if historyCount == nil { loaded = try record.history().count }
+            seen = try memory.latestMessageIDs(session: session, last: loaded)
         }
         var memories = try facts()
         if let session, let summary = try memory.latestSummary(session: session) {
@@ -83,9 +85,9 @@ package struct Recaller {
                                            time: summary.time, score: 1))
         }
         memories += try search(input, vector: round.extra.first, session: options.sessionOnly ? session : nil, excluding: seen)
-        record.memories = memories
+        record.setMemories(memories)
         if let text = MemoryPrompt.text(memories) {
-            record.request = MemoryPrompt.addingMemories(request, message: text)
+            record.request = ChatRequest.addingMemories(request, message: text)
         }
     }
 

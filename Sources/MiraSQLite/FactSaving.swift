@@ -1,22 +1,6 @@
 import MiraShared
 import MiraSystem
 
-/// A fact as the store keeps it: where and when it was told, how often it
-/// was told again, and the fact that replaced it, if one did.
-package struct StoredFact: Equatable, Sendable {
-    package var id: Int64
-    package var session: String
-    package var turn: String?
-    package var topic: String
-    package var text: String
-    /// When it was first told, and last told again.
-    package var time: String
-    package var lastSeen: String
-    package var seen: Int
-    /// The later fact of the same topic that replaced this one; nil while current.
-    package var supersededBy: Int64?
-}
-
 extension SessionStore {
     /// Appends a turn's messages and keeps the facts its reply remembered,
     /// in one transaction: the turn is stored whole or not at all. Saving
@@ -95,7 +79,8 @@ extension SessionStore {
     }
 
     /// The stored facts, oldest first: only the current ones (not
-    /// superseded), or all of them.
+    /// superseded), or all of them (without the replacing fact's text:
+    /// MemoryStore.allFacts has it).
     package func facts(includingSuperseded: Bool = false) throws(StageError) -> [StoredFact] {
         do {
             let stmt = try db.prepare("""
@@ -108,7 +93,7 @@ extension SessionStore {
                 out.append(StoredFact(
                     id: Int64(stmt.int(0)), session: stmt.text(1) ?? "", turn: stmt.text(2), topic: stmt.text(3) ?? "",
                     text: stmt.text(4) ?? "", time: stmt.text(5) ?? "", lastSeen: stmt.text(6) ?? "",
-                    seen: stmt.int(7), supersededBy: replacedBy))
+                    seen: stmt.int(7), supersededBy: replacedBy, supersededByText: nil))
             }
             return out
         } catch {

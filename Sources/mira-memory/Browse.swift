@@ -1,5 +1,6 @@
 import ArgumentParser
 import MiraCLI
+import MiraCompanion
 import MiraRecall
 import MiraShared
 import MiraSQLite
@@ -218,17 +219,21 @@ extension MiraMemoryCommand {
         func run() throws {
             let stage = "mira-memory summarize"
             let store = memory.memory(stage: stage)
+            let summarizer: Summarizer
             do {
-                let summarizer = try MemoryServices.summarizer(memory: store, environment: .process)
-                let sessions = try session.map { [$0] } ?? store.sessionIDs()
+                summarizer = try MemoryServices.summarizer(memory: store, environment: .process)
+            } catch {
+                fatal(stage: stage, error.message, status: .usage)
+            }
+            do {
+                var sessions = session.map { [$0] } ?? []
+                if session == nil { sessions = try store.sessionIDs() }
                 for id in sessions {
                     if let summary = try summarizer.summarize(session: id, force: force) {
                         say("\(id)\t\(shown(summary.text, width: 200))", stage: stage)
                     }
                 }
-            } catch let error as UsageError {
-                fatal(stage: stage, error.message, status: .usage)
-            } catch let error as StageError {
+            } catch {
                 fatal(stage: stage, error.message, status: error.code.exitStatus)
             }
         }
