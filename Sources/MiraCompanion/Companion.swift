@@ -2,6 +2,7 @@ import MiraBatch
 import MiraCurl
 import MiraLLM
 import MiraPrompt
+import MiraRecall
 import MiraShared
 import MiraSQLite
 import MiraSystem
@@ -30,6 +31,12 @@ package final class Companion {
     }
     /// The server's time limit for one answer, for the words of a retry.
     package let timeoutMilliseconds: Int
+    /// Long-term memory, when an embedding model is configured: each turn
+    /// recalls before it asks (as `mira-memory recall` in the pipeline).
+    package var recaller: Recaller?
+    /// Hears why memory was left out of a turn: a memory failure costs the
+    /// turn its memories, never the reply.
+    package var onMemoryProblem: (StageError) -> Void = { _ in }
 
     /// `stream`: ask the server to stream, so `onText` sees the reply as it is written.
     /// `shouldStop` cancels a turn in flight (checked during the transfer and between retries).
@@ -70,9 +77,25 @@ package final class Companion {
     /// the finished record, as `mira-store save` passes it on.
     package func take(message: String, session: String, persona: String?) throws(StageError) -> Record {
         var record = try prepare(message: message, session: session, persona: persona)
+        if let recaller {
+            var recalled = record
+            do {
+                try recaller.recall(&recalled)
+                record = recalled
+            } catch {
+                onMemoryProblem(error)
+            }
+        }
         try caller.answer(&record)
         _ = try store.save(record: record, session: session)
         return record
+    }
+
+    /// Whether the session has enough older messages for its next summary
+    /// (a cheap look: the summary itself is written in the background).
+    package func summaryIsDue(session: String) -> Bool {
+        guard let recaller else { return false }
+        return (try? Summarizer.isDue(session: session, memory: recaller.memory)) ?? false
     }
 }
 

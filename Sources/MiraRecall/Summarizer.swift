@@ -29,6 +29,10 @@ package struct Summarizer {
 
     /// Whether `session` has enough unsummarized older messages for a summary.
     package func isDue(session: String) throws(StageError) -> Bool {
+        try Self.isDue(session: session, memory: memory, window: window, due: due)
+    }
+
+    package static func isDue(session: String, memory: MemoryStore, window: Int = 15, due: Int = 20) throws(StageError) -> Bool {
         try memory.unsummarized(session: session, keepingLast: window, limit: due).count >= due
     }
 

@@ -294,6 +294,12 @@ extension MiraStore {
                 let removed = try store.remove(session: id)
                 // Another rm may have taken it between the look-up and the lock.
                 if removed == 0 { unknownSession(id, stage: "mira-store rm") }
+                // The words leave the keyword index's old segments and the
+                // log file too, not only the rows (forget does the same).
+                if try !MemoryStore(store).scrub() {
+                    report(stage: "mira-store rm", line: nil,
+                           "warning: another process is reading the database; the removed text leaves its log file at the next checkpoint")
+                }
                 report(stage: "mira-store rm", line: nil, "removed \(removed) messages of \(id)")
             } catch {
                 fatal(stage: "mira-store rm", error.message, status: error.code.exitStatus)

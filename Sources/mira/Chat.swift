@@ -153,6 +153,7 @@ struct ChatLoop {
             guard let reply = try record.reply() else { return }
             if !shown { out.writeLine(reply.output) }
             out.writeRaw(Array((view.replyNote(reply) + "\n").utf8))
+            Setup.summarizeLater(companion, session: session)
         } catch {
             // A cut stream ends its line; after a bare ^C the note starts its own.
             if !screen.end(cut: true) && TurnInterrupt.isRaised { out.writeRaw([0x0A]) }

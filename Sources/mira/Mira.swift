@@ -25,7 +25,7 @@ struct Mira: ParsableCommand {
             Exit status: 0; 1 mira config get of an unset name; 64 usage; 66 no such session; 69 the server cannot be reached; 74 the database cannot be written; 75 the server kept failing; 76 its answer is not a valid reply; 77 the key was refused; 78 the config file holds a wrong line.
             """,
         version: MiraVersion.line("mira"),
-        subcommands: [Say.self, Chat.self, Log.self, Sessions.self, Config.self],
+        subcommands: [Say.self, Chat.self, Log.self, Sessions.self, Config.self, SummarizeLater.self],
         defaultSubcommand: Say.self)
 
     static func main() {
@@ -40,7 +40,7 @@ struct Mira: ParsableCommand {
         main(arguments(given))
     }
 
-    static let subcommandNames: Set<String> = ["say", "chat", "log", "sessions", "config", "help"]
+    static let subcommandNames: Set<String> = ["say", "chat", "log", "sessions", "config", "help", "_summarize"]
 
     /// A message is never an option ("-5 degrees out"): for a turn, words
     /// that are not Say's options move behind `--`; subcommands parse as usual.

@@ -90,6 +90,7 @@ struct TurnOptions: Equatable {
             let view = TranscriptView(colour: TranscriptView.wantsColour(terminal: true))
             LineWriter.standardError.writeRaw(Array((view.replyNote(reply) + "\n").utf8))
         }
+        Setup.summarizeLater(companion, session: id)
     }
 
     /// The words, else stdin when it is not a terminal (a message of up to 16 MiB).

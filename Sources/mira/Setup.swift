@@ -3,6 +3,7 @@ import MiraCLI
 import MiraCompanion
 import MiraCurl
 import MiraPrompt
+import MiraRecall
 import MiraShared
 import MiraSQLite
 import MiraSystem
@@ -75,9 +76,30 @@ enum Setup {
         var settings = prompt
         if let model { settings.model = model }
         let preparer = TurnPreparer(registry: personas(), settings: settings)
-        return Companion(
-            store: store(.readWrite), preparer: preparer, server: server, stream: stream,
-            shouldStop: interruptible ? { TurnInterrupt.isRaised } : nil,
+        let shouldStop: (() -> Bool)? = interruptible ? { TurnInterrupt.isRaised } : nil
+        let companion = Companion(
+            store: store(.readWrite), preparer: preparer, server: server, stream: stream, shouldStop: shouldStop,
             sleep: interruptible ? { TurnInterrupt.sleep(milliseconds: $0) } : nil)
+        if EmbeddingServer.isConfigured(environment) {
+            do {
+                let embedder = try MemoryServices.embedder(environment: environment, shouldStop: shouldStop)
+                companion.recaller = Recaller(indexer: Indexer(memory: MemoryStore(companion.store), embedder: embedder))
+            } catch {
+                fatal(stage: stage, error.message, status: .usage)
+            }
+            companion.onMemoryProblem = { problem in
+                report(stage: stage, line: nil, "memory left out of this turn: \(problem.message)")
+            }
+        }
+        return companion
+    }
+
+    /// After a reply: the session's next summary, when one is due, written
+    /// by this program started again in the background (`mira _summarize`),
+    /// so the person never waits for it. Its words go to a log in the state folder.
+    static func summarizeLater(_ companion: Companion, session: String) {
+        guard companion.summaryIsDue(session: session), let folder = MiraFolders.state() else { return }
+        _ = Files.makeDirectories(folder)
+        Background.start(["_summarize", session], log: folder + "/summaries.log")
     }
 }
