@@ -1,5 +1,6 @@
 import ArgumentParser
 import MiraCLI
+import MiraCurl
 import MiraCompanion
 import MiraShared
 import MiraSystem
@@ -164,12 +165,16 @@ extension TurnOptions {
 
 /// `mira --explain`: the same turn as the filters would run it.
 enum Explanation {
-    static func pipeline(session: String, message: String, persona: String?, model: String?) -> String {
+    /// With memory on (an embedding model configured), recall sits between
+    /// the prompt and the model, as in the turn itself.
+    static func pipeline(session: String, message: String, persona: String?, model: String?,
+                         memory: Bool = EmbeddingServer.isConfigured(.process)) -> String {
         var prompt = "mira-prompt"
         if let persona { prompt += " --persona \(shellQuoted(persona))" }
         if let model { prompt += " --model \(shellQuoted(model))" }
         prompt += " -- \(shellQuoted(message))"
-        return "mira-store load \(session) | \(prompt) | mira-llm | mira-store save \(session)"
+        let recall = memory ? " | mira-memory recall" : ""
+        return "mira-store load \(session) | \(prompt)\(recall) | mira-llm | mira-store save \(session)"
     }
 
     /// Single quotes, safe for any text in sh.
