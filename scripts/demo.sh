@@ -19,7 +19,7 @@ scripts/install-deps.sh
 echo "demo: building the tools (release)" >&2
 swift build -c release --static-swift-stdlib 2>&1 | grep -E "error|warning: |Compiling|Build complete" >&2 || true
 bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
-for tool in mira mira-store mira-prompt mira-llm; do
+for tool in mira mira-store mira-prompt mira-memory mira-llm; do
   [ -x "$bin/$tool" ] || { echo "demo: $tool was not built" >&2; exit 70; }
 done
 
@@ -76,6 +76,25 @@ done
 echo "demo: the conversation as mira log shows it:" >&2
 echo
 "$bin/mira" log "$session" || failed=1
+
+# Memory: a fact told in one session comes back in another. The local
+# embedding server (all-MiniLM-L6-v2) indexes what was said; recall puts the
+# best matches and the facts she kept into the next session's prompt.
+echo
+echo "demo: memory — a fact told in one session, recalled in a new one" >&2
+told=$("$bin/mira-store" new)
+later=$("$bin/mira-store" new)
+printf '\033[1myou\033[0m   %s\n\033[1mmira\033[0m  ' "by the way, I have a ginger cat called Miso"
+"$bin/mira" -s "$told" "by the way, I have a ginger cat called Miso" || failed=1
+echo
+echo "demo: in a new session, what she recalls for \"what do you remember about my cat?\":" >&2
+"$bin/mira-memory" search --top 3 "what do you remember about my cat?" || failed=1
+echo
+printf '\033[1myou\033[0m   %s\n\033[1mmira\033[0m  ' "what do you remember about my cat?"
+"$bin/mira" -s "$later" "what do you remember about my cat?" || failed=1
+echo
+echo "demo: the facts she keeps about you (mira-memory facts):" >&2
+"$bin/mira-memory" facts || failed=1
 if ((keep)); then
   cat >&2 <<TEXT
 demo: the local server keeps running ($OPENAI_BASE_URL) and its settings are saved in $config.
