@@ -10,7 +10,7 @@ ZSH_COMPLETION_DIR = $(PREFIX)/share/zsh/site-functions
 FISH_COMPLETION_DIR = $(PREFIX)/share/fish/vendor_completions.d
 RELEASE_FLAGS := -c release --static-swift-stdlib
 
-.PHONY: all deps build release test fuzz reliability bench bench-smoke manuals install uninstall chat demo server-build server-start server-stop server-status clean
+.PHONY: all deps build release test fuzz reliability bench bench-smoke bench-memory manuals install uninstall chat demo server-build server-start server-stop server-status clean
 
 all: build
 
@@ -43,6 +43,13 @@ bench: deps
 bench-smoke: deps
 	bench/run.sh --smoke
 	bench/batch/run.sh --smoke
+
+# Memory quality with the real local embedding model (recall@1/5/10 of vector,
+# keyword and fused ranking, indexing speed): bench/memory/RESULTS.md. Starts
+# the local servers if they are not running (building them the first time).
+# Not part of make test: it needs the model. bench/memory/run.sh --smoke is the quick check.
+bench-memory: deps
+	bench/memory/run.sh
 
 # libFuzzer (swiftc -sanitize=fuzzer,address) on what Mira reads: records,
 # and from the server the body, the SSE stream, the headers and retry-after.

@@ -2,16 +2,24 @@
 /// here and nowhere else.
 package struct RankingParameters: Equatable, Sendable {
     /// Reciprocal rank fusion's constant: a hit at rank r (counted from 1)
-    /// in one ranking adds 1 / (fusionK + r). 60 is the usual value; larger
-    /// flattens the difference between first and tenth place.
-    package var fusionK: Double = 60
+    /// in one ranking adds 1 / (fusionK + r); larger flattens the difference
+    /// between first and tenth place. Not the usual 60 (tuned for fusing many
+    /// rankings 1,000 deep): with two rankings of 50, 60 lets a message both
+    /// found anywhere (2 / 110) beat a lone first place (1 / 61), so weak
+    /// keyword matches on common words outranked the vector ranking's best.
+    /// With 10, being in both beats a lone first place down to rank 11 in each.
+    /// bench/memory/RESULTS.md (Quality) has the figures.
+    package var fusionK: Double = 10
     /// The recency bonus halves every this many days.
     package var recencyHalfLifeDays: Double = 30
     /// The bonus of a message from just now, as a fraction of one first
     /// place (1 / (fusionK + 1)): 0.5 means "worth half a first place".
     /// 0 turns recency off. A message is only ever boosted if it was found
-    /// by at least one of the rankings.
-    package var recencyWeight: Double = 0.5
+    /// by at least one of the rankings. Recency breaks near ties: 0.1 lets
+    /// today's message pass one a place or two ahead of it near the top.
+    /// (0.5 with fusionK 60 was more than the gap between first and fiftieth
+    /// place, so any recent candidate beat the best old match.)
+    package var recencyWeight: Double = 0.1
     /// At most this many memories (`--top`).
     package var top: Int = 8
     /// At most this many estimated tokens of memory text (`--budget`); see `Tokens.estimate`.

@@ -31,6 +31,8 @@ import Testing
     @Test func theBonusHalvesEveryHalfLife() {
         var p = RankingParameters()
         p.recencyHalfLifeDays = 10
+        p.fusionK = 60
+        p.recencyWeight = 0.5
         let now = Ranking.recencyBonus(ageDays: 0, p)
         let expected: Double = 0.5 / 61
         #expect(abs(now - expected) < 1e-12)
