@@ -10,6 +10,14 @@ package struct RankingParameters: Equatable, Sendable {
     /// With 10, being in both beats a lone first place down to rank 11 in each.
     /// bench/memory/RESULTS.md (Quality) has the figures.
     package var fusionK: Double = 10
+    /// What a place in the keyword ranking counts against the same place in
+    /// the vector ranking. The keyword ranking ORs the query's words, so
+    /// its first places are often a shared ordinary word, not the answer;
+    /// the vector ranking's are about meaning. At 0.5 a keyword first place
+    /// weighs about what a vector twelfth place does. Measured over 0.35-1
+    /// (bench/memory/RESULTS.md): 1 put fused 8 points below vector-only at
+    /// @1; 0.5 is 2 below it there and above both at @5 and @10.
+    package var keywordWeight: Double = 0.5
     /// The recency bonus halves every this many days.
     package var recencyHalfLifeDays: Double = 30
     /// The bonus of a message from just now, as a fraction of one first
@@ -53,10 +61,10 @@ package enum Tokens {
 package enum Ranking {
     /// Reciprocal rank fusion of two rankings (best first): each id scores
     /// the sum of 1 / (k + rank) over the rankings it is in.
-    package static func fuse(vector: [Int64], keyword: [Int64], k: Double = 60) -> [Int64: Double] {
+    package static func fuse(vector: [Int64], keyword: [Int64], k: Double = 60, keywordWeight: Double = 1) -> [Int64: Double] {
         var scores: [Int64: Double] = [:]
         for (place, id) in vector.enumerated() { scores[id, default: 0] += 1 / (k + Double(place + 1)) }
-        for (place, id) in keyword.enumerated() { scores[id, default: 0] += 1 / (k + Double(place + 1)) }
+        for (place, id) in keyword.enumerated() { scores[id, default: 0] += keywordWeight / (k + Double(place + 1)) }
         return scores
     }
 
@@ -73,7 +81,7 @@ package enum Ranking {
     /// the newer message, i.e. the larger id). `ages` gives each id's age
     /// in days; missing ones get no bonus.
     package static func rank(vector: [Int64], keyword: [Int64], ages: [Int64: Double], _ p: RankingParameters) -> [RankedMemory] {
-        let fused = fuse(vector: vector, keyword: keyword, k: p.fusionK)
+        let fused = fuse(vector: vector, keyword: keyword, k: p.fusionK, keywordWeight: p.keywordWeight)
         var vectorPlace: [Int64: Int] = [:]
         for (k, id) in vector.enumerated() where vectorPlace[id] == nil { vectorPlace[id] = k + 1 }
         var keywordPlace: [Int64: Int] = [:]

@@ -423,12 +423,21 @@ package final class MemoryStore {
     /// whose BM25 weight is near zero anyway, made one search take 24 ms at
     /// 10,000 messages (bench/memory/speed.md). Rarer words are what find a memory.
     package static let postingBudget = 2000
+    /// A word in more than 1 in this many messages is common (5 %; the
+    /// largest id stands in for the count, which would cost a scan)...
+    static let commonShare = 20
+    /// ...but never below this many messages, so a small store keeps its words.
+    static let commonFloor = 20
 
     /// The words worth searching: rarest first while their messages add up
     /// to at most `postingBudget`, and always the rarest one. How many
     /// messages hold a word is counted only up to the budget (a word past it
     /// is left out unless it is the rarest): counting all of a common
-    /// word's postings would cost what leaving it out saves.
+    /// word's postings would cost what leaving it out saves. A word in more
+    /// than one message in `commonShare` ("what", "my", "do") is left out
+    /// too, unless it is the rarest: OR-ed in, such words rank noise first,
+    /// and fused with the vector ranking that noise displaced good matches
+    /// (bench/memory/RESULTS.md, quality).
     func worthSearching(_ words: [String]) throws(SQLiteError) -> [String] {
         let count = try db.prepare("""
             SELECT count(*) FROM (SELECT rowid FROM message_words WHERE message_words MATCH ? LIMIT ?)
@@ -442,9 +451,12 @@ package final class MemoryStore {
         }
         count.reset()
         counted.sort { $0.messages < $1.messages }
+        let stored = try db.prepare("SELECT coalesce(max(id), 0) FROM messages")
+        let common = max(Self.commonFloor, (try stored.step() ? stored.int(0) : 0) / Self.commonShare)
         var kept: [String] = []
         var postings = 0
-        for (word, messages) in counted where kept.isEmpty || postings + messages <= Self.postingBudget {
+        for (word, messages) in counted
+        where kept.isEmpty || (postings + messages <= Self.postingBudget && messages <= common) {
             kept.append(word)
             postings += messages
         }
