@@ -33,13 +33,20 @@ package struct Indexer {
     /// claims, so another process (or the next turn) takes them again.
     package func round(limit: Int, alongWith extra: [String] = []) throws(StageError) -> Round {
         let claimed = try memory.claimPendingMessages(limit: limit)
-        let facts = try memory.pendingFacts(limit: max(limit, 64))
+        let facts: [(id: Int64, text: String)]
+        do {
+            facts = try memory.claimPendingFacts(limit: max(limit, 64))
+        } catch {
+            try? memory.release(claimed.map(\.id))
+            throw error
+        }
+        let release = { () throws(StageError) in try memory.release(claimed.map(\.id), facts: facts.map(\.id)) }
         let texts = extra + claimed.map(\.text) + facts.map(\.text)
         let vectors: [[Float]]
         do {
             vectors = try embedder.embed(texts)
         } catch {
-            try? memory.release(claimed.map(\.id))
+            try? release()
             throw error
         }
         var round = Round(claimed: claimed.count, extra: Array(vectors[0..<extra.count]))
@@ -52,10 +59,10 @@ package struct Indexer {
                 _ = try memory.mergeNearDuplicateFacts(threshold: parameters.factMergeThreshold)
             }
         } catch {
-            try? memory.release(claimed.map(\.id))
+            try? release()
             throw error
         }
-        try memory.release(claimed.map(\.id))
+        try release()
         return round
     }
 }

@@ -43,14 +43,43 @@ extension MemoryStore {
         }
     }
 
+    /// Claims up to `limit` current facts without a vector, as messages are
+    /// claimed: eight recalls at once embed a new fact once, not eight times.
+    package func claimPendingFacts(limit: Int) throws(StageError) -> [(id: Int64, text: String)] {
+        guard limit > 0 else { return [] }
+        do {
+            return try db.writeTransaction { () throws(SQLiteError) -> [(id: Int64, text: String)] in
+                let now = Int(SystemTime.wallSeconds())
+                try db.prepare("DELETE FROM fact_claims WHERE until < ?").run([SQLValue(now)])
+                let stmt = try db.prepare("""
+                    SELECT f.id, f.text FROM facts f
+                    WHERE f.superseded_by IS NULL
+                        AND NOT EXISTS (SELECT 1 FROM fact_vectors v WHERE v.fact = f.id)
+                        AND NOT EXISTS (SELECT 1 FROM fact_claims c WHERE c.fact = f.id)
+                    ORDER BY f.id LIMIT ?
+                    """)
+                try stmt.bind([SQLValue(limit)])
+                var out: [(id: Int64, text: String)] = []
+                while try stmt.step() { out.append((Int64(stmt.int(0)), stmt.text(1) ?? "")) }
+                let claim = try db.prepare("INSERT OR REPLACE INTO fact_claims (fact, until) VALUES (?, ?)")
+                for item in out { try claim.run([.integer(item.id), SQLValue(now + Self.claimSeconds)]) }
+                return out
+            }
+        } catch {
+            throw Self.failure("claiming facts to index", error)
+        }
+    }
+
     /// Lets go of claims (after storing their vectors, or after a failure so
     /// another process may try) and moves the mark past every message that
     /// now has its vector.
-    package func release(_ ids: [Int64]) throws(StageError) {
+    package func release(_ ids: [Int64], facts: [Int64] = []) throws(StageError) {
         do {
             try db.writeTransaction { () throws(SQLiteError) in
                 let drop = try db.prepare("DELETE FROM index_claims WHERE message = ?")
                 for id in ids { try drop.run([.integer(id)]) }
+                let dropFact = try db.prepare("DELETE FROM fact_claims WHERE fact = ?")
+                for id in facts { try dropFact.run([.integer(id)]) }
                 try advanceIndexedMark()
             }
         } catch {
@@ -75,7 +104,7 @@ extension MemoryStore {
 
     /// Forgets the mark (a re-index starts from the first message again).
     func resetIndexedMark() throws(SQLiteError) {
-        try db.execute("DELETE FROM memory_progress WHERE name = 'indexed_through'; DELETE FROM index_claims")
+        try db.execute("DELETE FROM memory_progress WHERE name = 'indexed_through'; DELETE FROM index_claims; DELETE FROM fact_claims")
     }
 
     /// How many messages still need a vector (for progress and stats).

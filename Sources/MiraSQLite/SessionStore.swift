@@ -153,6 +153,10 @@ package final class SessionStore {
             message INTEGER PRIMARY KEY,
             until INTEGER NOT NULL
         ) STRICT;
+        CREATE TABLE fact_claims (
+            fact INTEGER PRIMARY KEY,
+            until INTEGER NOT NULL
+        ) STRICT;
         CREATE TABLE memory_progress (
             name TEXT PRIMARY KEY,
             value INTEGER NOT NULL

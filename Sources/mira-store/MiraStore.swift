@@ -125,8 +125,15 @@ extension MiraStore {
                 if record.fields["streamed"]?.boolValue == true { return nil }
                 let reply: Reply?? = try? record.reply()
                 return (reply ?? nil).map { Array($0.output.utf8) }
-            }) { record, _ throws(StageError) in
-                _ = try store.save(record: record, session: id)
+            }) { record, line throws(StageError) in
+                let saved = try store.save(record: record, session: id)
+                // A fact the message does not ground is not kept; said, not dropped silently.
+                if saved, let input = record.input, let reply = try record.reply() {
+                    for fact in reply.remember where !fact.isGrounded(in: input) {
+                        report(stage: "mira-store save", line: line,
+                               "not kept as a fact (the message does not say it): \(TerminalText.field(fact.text))")
+                    }
+                }
             }
             if stage.status != .ok { throw ExitCode(stage.status.rawValue) }
         }

@@ -288,11 +288,8 @@ import Testing
         let times = try world.embeddedInputs().flatMap { $0 }.filter { $0 == "lives in Porto" }.count
         #expect(times >= 1)
         #expect(try world.memory("mira-memory facts").stdoutLines.count == 1)
-        // Messages are claimed before they are embedded; facts are not (MemoryStore.pendingFacts),
-        // so each recall that starts before the first stores its vector sends the fact again.
-        withKnownIssue("facts have no claims: concurrent recalls embed the same fact", isIntermittent: true) {
-            #expect(times == 1, "the fact was sent for embedding \(times) times")
-        }
+        // Facts are claimed before they are embedded, as messages are.
+        #expect(times == 1, "the fact was sent for embedding \(times) times")
     }
 
     // MARK: 7. A backfill

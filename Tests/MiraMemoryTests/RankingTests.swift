@@ -22,8 +22,19 @@ import Testing
     @Test func withoutRecencyEqualScoresGoToTheNewerMessage() {
         var p = RankingParameters()
         p.recencyWeight = 0
-        // 5 first in vectors, 9 first in keywords: the same score.
+        p.keywordWeight = 1
+        // 5 first in vectors, 9 first in keywords, both weighed alike: the same score.
         #expect(Ranking.rank(vector: [5], keyword: [9], ages: [:], p).map(\.id) == [9, 5])
+    }
+
+    @Test func aKeywordPlaceCountsHalfAVectorPlaceByDefault() {
+        var p = RankingParameters()
+        p.recencyWeight = 0
+        // A lone keyword first place loses to a lone vector first place...
+        #expect(Ranking.rank(vector: [5], keyword: [9], ages: [:], p).map(\.id) == [5, 9])
+        // ...and found by both, even lower, wins.
+        let both = Ranking.rank(vector: [5, 7], keyword: [9, 7], ages: [:], p)
+        #expect(both.first?.id == 7)
     }
 }
 

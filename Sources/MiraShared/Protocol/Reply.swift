@@ -166,3 +166,36 @@ package struct Fact: Equatable, Sendable {
         text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.value == 0x2028 || $0.value == 0x2029 })
     }
 }
+
+extension Fact {
+    /// Words too common to tie a fact to what was said.
+    static let glue: Set<String> = [
+        "the", "and", "has", "have", "had", "his", "her", "hers", "their", "they", "them", "with", "was", "were",
+        "are", "who", "that", "this", "for", "from", "user", "person", "called", "named", "name", "not", "but",
+        "its", "she", "him", "about", "into", "will", "would", "does", "did", "very", "really",
+    ]
+
+    /// Whether the user's message holds a word of this fact (ignoring case,
+    /// a plural's s, and glue words): a fact is what the user said, never
+    /// something a model made up or took from its own reply. A small model
+    /// told "tell me something to make me smile" returned "has a cat named
+    /// Miso"; nothing in the message grounds it.
+    package func isGrounded(in message: String) -> Bool {
+        let said = message.lowercased()
+        var word = ""
+        func grounds(_ w: String) -> Bool {
+            guard w.count >= 3, !Self.glue.contains(w) else { return false }
+            let stem = w.count > 3 && w.hasSuffix("s") ? String(w.dropLast()) : w
+            return said.contains(stem)
+        }
+        for c in text.lowercased() {
+            if c.isLetter || c.isNumber {
+                word.append(c)
+            } else {
+                if grounds(word) { return true }
+                word = ""
+            }
+        }
+        return grounds(word)
+    }
+}
