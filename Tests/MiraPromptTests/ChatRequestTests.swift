@@ -44,7 +44,9 @@ let builtinNames = ["default", "forbidden", "hallow", "haven"]
         let remember = capped["properties"]?["remember"]
         #expect(remember?["maxItems"] == .int(Reply.maxFacts))
         #expect(remember?["items"]?["properties"]?["topic"]?["maxLength"] == .int(Fact.maxTopicLength))
-        #expect(remember?["items"]?["properties"]?["fact"]?["maxLength"] == .int(Fact.maxTextLength))
+        #expect(remember?["items"]?["properties"]?["topic"]?["pattern"] == "^[a-z0-9_-]{1,40}$")
+        // No line break, control character, quote or backslash, 1-200 of them (tried on llama.cpp's server).
+        #expect(remember?["items"]?["properties"]?["fact"]?["pattern"] == #"^[^\x00-\x1f\x7f"\\]{1,200}$"#)
         // OpenAI is sent no caps (none is set without a maximum reply length).
         let plain = ReplyContract.replySchema(personas: ["default"])
         #expect(plain["properties"]?["remember"]?["maxItems"] == nil)

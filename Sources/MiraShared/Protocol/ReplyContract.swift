@@ -36,8 +36,11 @@ package enum ReplyContract {
             output["maxLength"] = .int(maxOutput)
             mood["maxLength"] = 40
             topic["maxLength"] = .int(Fact.maxTopicLength)
-            topic["pattern"] = "^[a-z0-9_-]+$"
-            fact["maxLength"] = .int(Fact.maxTextLength)
+            topic["pattern"] = "^[a-z0-9_-]{1,40}$"
+            // A grammar allows escaped line breaks in a string, and a fact may
+            // hold none: the pattern keeps them (and quotes, which a grammar
+            // built from a pattern would not escape) out of the decoding.
+            fact["pattern"] = .string(#"^[^\x00-\x1f\x7f"\\]{1,\#(Fact.maxTextLength)}$"#)
             remember["maxItems"] = .int(Reply.maxFacts)
         }
         remember["items"] = [
