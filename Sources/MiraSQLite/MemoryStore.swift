@@ -406,6 +406,20 @@ package final class MemoryStore {
         return words
     }
 
+    /// English function words: a small store has too few messages to tell
+    /// by counting that "what" or "the" says nothing about a message (a new
+    /// person's first fifty), so they are named. Searched only when a query
+    /// has nothing else.
+    static let glueWords: Set<String> = [
+        "a", "about", "again", "all", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by", "can",
+        "could", "did", "do", "does", "for", "from", "had", "has", "have", "he", "her", "him", "his", "how", "i",
+        "if", "in", "into", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "she", "so", "than",
+        "that", "the", "their", "them", "then", "there", "they", "this", "to", "too", "us", "was", "we", "were",
+        "what", "when", "where", "which", "who", "why", "will", "with", "would", "you", "your",
+    ]
+
+    static func isGlue(_ word: String) -> Bool { glueWords.contains(word.lowercased()) }
+
     /// The FTS5 query for words: each quoted as a string (quotes doubled),
     /// OR-ed; nil when there are none. The user's text is never FTS syntax.
     package static func matchExpression(words: [String]) -> String? {
@@ -450,13 +464,20 @@ package final class MemoryStore {
             if messages > 0 { counted.append((word, messages)) }
         }
         count.reset()
-        counted.sort { $0.messages < $1.messages }
+        // Words that carry meaning first, rarest first within each kind.
+        counted.sort { a, b in
+            let (glueA, glueB) = (Self.isGlue(a.word), Self.isGlue(b.word))
+            return glueA != glueB ? !glueA : a.messages < b.messages
+        }
         let stored = try db.prepare("SELECT coalesce(max(id), 0) FROM messages")
         let common = max(Self.commonFloor, (try stored.step() ? stored.int(0) : 0) / Self.commonShare)
         var kept: [String] = []
         var postings = 0
+        // A query with words of meaning never falls back to its glue words,
+        // even when none of its words of meaning was ever said.
+        let onlyGlue = words.allSatisfy(Self.isGlue)
         for (word, messages) in counted
-        where kept.isEmpty || (postings + messages <= Self.postingBudget && messages <= common) {
+        where (onlyGlue || !Self.isGlue(word)) && (kept.isEmpty || (postings + messages <= Self.postingBudget && messages <= common)) {
             kept.append(word)
             postings += messages
         }

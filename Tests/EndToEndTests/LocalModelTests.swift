@@ -137,3 +137,50 @@ extension LocalModelTests {
         return dot / (na * nb)
     }
 }
+
+extension LocalModelTests {
+    /// Memory offline: with the real all-MiniLM-L6-v2 server, a question in
+    /// other words finds, in a new session, what was said in an old one.
+    @Test func recallWithTheLocalEmbeddingServerFindsAFactFromAnotherSession() throws {
+        let world = try World()
+        let script = packageRoot + "/scripts/local-server.sh"
+        let build = try world.sh("\(shellQuote(script)) build")
+        try #require(build.status == 0, "local server build failed: \(build.stderr.suffix(2000))")
+        let wasRunning = try world.sh("\(shellQuote(script)) status").status == 0
+        let start = try world.sh("\(shellQuote(script)) start")
+        try #require(start.status == 0, "local servers did not start: \(start.stderr.suffix(2000))")
+        defer { if !wasRunning { _ = try? world.sh("\(shellQuote(script)) stop") } }
+        var settings: [String: String] = ["OPENAI_API_KEY": ""]
+        for pair in start.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").dropFirst() {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { settings[parts[0]] = parts[1] }
+        }
+
+        let said = [
+            "I have a ginger cat called Miso who sleeps on my keyboard.",
+            "The bus was late again this morning.", "I finished a book about the history of salt.",
+            "Work was fine, nothing special.", "My back hurts from sitting all day.",
+            "Coffee or tea, what's your vote?", "The wifi died twice today.",
+        ]
+        let lines = said.enumerated().map { k, text in
+            #"{"session":"old","turn":"t\#(k)","role":"user","content":"\#(text)","time":"2026-01-0\#(k + 1)T10:00:00Z"}"#
+        }
+        let imported = try world.sh("mira-store import", stdin: lines.joined(separator: "\n") + "\n")
+        try #require(imported.status == 0, "\(imported.stderr)")
+
+        let recalled = try world.sh(
+            "mira-store load new | mira-prompt 'what was the name of my pet again?' | mira-memory recall", extraEnvironment: settings)
+        try #require(recalled.status == 0, "\(recalled.stderr)")
+        let record = try #require(try recalled.records().first)
+        let memories = try #require(record["memories"] as? [[String: Any]])
+        let first = memories.first { $0["kind"] as? String == "message" }
+        #expect((first?["text"] as? String)?.contains("Miso") == true, "recalled first: \(memories.map { $0["text"] ?? "" })")
+        #expect(first?["session"] as? String == "old")
+        let request = try #require(record["request"] as? [String: Any])
+        let system = (request["messages"] as? [[String: Any]])?.compactMap { $0["content"] as? String } ?? []
+        #expect(system.contains { $0.hasPrefix("## What you remember") && $0.contains("Miso") })
+        // Every imported message got its vector from the real server.
+        let stats = try world.sh("mira-memory stats --json", extraEnvironment: settings)
+        #expect(stats.stdout.contains(#""indexed":7"#) && stats.stdout.contains("all-MiniLM-L6-v2"), "\(stats.stdout)")
+    }
+}
