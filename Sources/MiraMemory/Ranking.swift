@@ -7,17 +7,17 @@ package struct RankingParameters: Equatable, Sendable {
     /// rankings 1,000 deep): with two rankings of 50, 60 lets a message both
     /// found anywhere (2 / 110) beat a lone first place (1 / 61), so weak
     /// keyword matches on common words outranked the vector ranking's best.
-    /// With 10, being in both beats a lone first place down to rank 11 in each.
-    /// bench/memory/RESULTS.md (Quality) has the figures.
-    package var fusionK: Double = 10
+    package var fusionK: Double = 20
     /// What a place in the keyword ranking counts against the same place in
     /// the vector ranking. The keyword ranking ORs the query's words, so
     /// its first places are often a shared ordinary word, not the answer;
-    /// the vector ranking's are about meaning. At 0.5 a keyword first place
-    /// weighs about what a vector twelfth place does. Measured over 0.35-1
-    /// (bench/memory/RESULTS.md): 1 put fused 8 points below vector-only at
-    /// @1; 0.5 is 2 below it there and above both at @5 and @10.
-    package var keywordWeight: Double = 0.5
+    /// the vector ranking's are about meaning.
+    ///
+    /// fusionK and keywordWeight were chosen together for the fused
+    /// ranking's own recall (the one recall uses), over k 5-30 and weights
+    /// 0.35-1 on bench/memory's quality set: 20 and 0.7 found the most
+    /// facts at @1 and @5 (bench/memory/RESULTS.md has the grid).
+    package var keywordWeight: Double = 0.7
     /// The recency bonus halves every this many days.
     package var recencyHalfLifeDays: Double = 30
     /// The bonus of a message from just now, as a fraction of one first

@@ -27,7 +27,7 @@ import Testing
         #expect(Ranking.rank(vector: [5], keyword: [9], ages: [:], p).map(\.id) == [9, 5])
     }
 
-    @Test func aKeywordPlaceCountsHalfAVectorPlaceByDefault() {
+    @Test func aKeywordPlaceCountsLessThanAVectorPlaceByDefault() {
         var p = RankingParameters()
         p.recencyWeight = 0
         // A lone keyword first place loses to a lone vector first place...
