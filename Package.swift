@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "MiraEval", dependencies: ["MiraShared", "MiraSystem"]),
         // Long-term memory's arithmetic: vectors, top-k, fusion of rankings,
         // recency, token budgets. Pure values, no libc.
-        .target(name: "MiraMemory"),
+        .target(name: "MiraMemory", dependencies: ["MiraShared"]),
         // Adapters at the edges.
         .target(name: "MiraSQLite", dependencies: ["MiraShared", "MiraSystem", "MiraMemory", "CSQLite"]),
         .target(name: "MiraCurl", dependencies: ["MiraShared", "MiraSystem", "MiraLLM", "CCurl"]),

@@ -1,3 +1,5 @@
+import MiraShared
+
 /// Ages of stored messages, from the ISO 8601 times the store writes.
 package enum Recency {
     /// Seconds since 1970 of `YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM]` (no zone
@@ -35,7 +37,7 @@ package enum Recency {
                 return nil
             }
         }
-        let days = daysSince1970(year: year, month: month, day: day)
+        let days = CivilDays.since1970(year: year, month: month, day: day)
         return Double(days * 86_400 + hour * 3600 + minute * 60 + second - offset) + fraction
     }
 
@@ -52,16 +54,5 @@ package enum Recency {
             n = n * 10 + Int(c - 48)
         }
         return n
-    }
-
-    /// Days from 1970-01-01 to a proleptic Gregorian date, counting in
-    /// 400-year eras that start on 1 March (so the leap day ends a year).
-    static func daysSince1970(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
     }
 }

@@ -123,10 +123,11 @@ package struct Recaller {
         }
         let found = Array(Set(byVector).union(byKeyword))
         guard !found.isEmpty else { return [] }
-        let ages = try memory.ages(of: found)
-        let ranked = Ranking.rank(vector: byVector, keyword: byKeyword, ages: ages, p)
         var messages: [Int64: RecalledMessage] = [:]
         for m in try memory.messages(ids: found) { messages[m.id] = m }
+        let now = SystemTime.wallSeconds()
+        let ages = messages.compactMapValues { Recency.ageDays($0.time, now: now) }
+        let ranked = Ranking.rank(vector: byVector, keyword: byKeyword, ages: ages, p)
         let tokens = messages.mapValues { Tokens.estimate($0.text) }
         return Ranking.select(ranked, tokens: tokens, budget: p.budget, top: p.top).compactMap { hit in
             messages[hit.id].map {

@@ -138,23 +138,6 @@ extension MemoryStore {
         }
     }
 
-    /// Each message's age in days (SQLite reads the stored ISO 8601 times);
-    /// a time it cannot read gets none.
-    package func ages(of ids: [Int64]) throws(StageError) -> [Int64: Double] {
-        do {
-            let stmt = try db.prepare("SELECT julianday('now') - julianday(time) FROM messages WHERE id = ?")
-            var out: [Int64: Double] = [:]
-            for id in ids {
-                try stmt.bind([.integer(id)])
-                if try stmt.step(), case .real(let days) = stmt.value(0) { out[id] = days }
-                stmt.reset()
-            }
-            return out
-        } catch {
-            throw Self.failure("message ages", error)
-        }
-    }
-
     /// Every session's id, most recently active first.
     package func sessionIDs() throws(StageError) -> [String] {
         do {

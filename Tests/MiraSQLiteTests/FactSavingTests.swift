@@ -4,9 +4,11 @@ import MiraShared
 import MiraSystem
 import MiraTestSupport
 
-/// A finished turn whose reply remembered `facts`.
+/// A finished turn whose reply remembered `facts`; the user's message says
+/// them (a fact the message does not ground is not kept: FactGrounding).
 func turn(_ id: String, session: String = "s1", remembering facts: [Fact]) -> Record {
-    finishedRecord(session: session, turn: id, reply: Reply(output: "Noted.", persona: "haven", mood: "warm", remember: facts))
+    finishedRecord(session: session, turn: id, input: "about me: " + facts.map(\.text).joined(separator: "; "),
+                   reply: Reply(output: "Noted.", persona: "haven", mood: "warm", remember: facts))
 }
 
 // Serialized: SessionStore.init changes the process-wide umask while it opens.
@@ -27,6 +29,17 @@ func turn(_ id: String, session: String = "s1", remembering facts: [Fact]) -> Re
         // The fact has the time of the turn's messages.
         #expect(facts[0].time == facts[0].lastSeen)
         #expect(try store.load(session: "s1", last: 2).map(\.time) == [facts[0].time, facts[0].time])
+    }
+
+    @Test func aFactTheMessageDoesNotSayIsNotKept() throws {
+        let db = TemporaryDatabase()
+        defer { db.remove() }
+        let store = try db.open()
+        let said = Fact(topic: "pet", text: "has a cat called Miso"), madeUp = Fact(topic: "job", text: "works as a pilot")
+        let record = finishedRecord(input: "my cat Miso is asleep on the keyboard",
+                                    reply: Reply(output: "Aw.", persona: "haven", mood: "warm", remember: [said, madeUp]))
+        #expect(try store.save(record: record, session: nil))
+        #expect(try store.facts(includingSuperseded: true).map(\.text) == ["has a cat called Miso"])
     }
 
     @Test func aTurnWithoutFactsStoresNone() throws {
