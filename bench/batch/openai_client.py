@@ -31,15 +31,20 @@ t_imported = time.perf_counter()
 
 
 def parse_reply(message):
-    """{output, persona, mood} from a tool call or, failing that, the content."""
+    """{output, persona, mood, remember?} from a tool call or, failing that, the content."""
     if message.tool_calls:
         text = message.tool_calls[0].function.arguments
     else:
         text = message.content or ""
     reply = json.loads(text)
-    if not (isinstance(reply, dict) and set(reply) == {"output", "persona", "mood"}
-            and all(isinstance(v, str) and v for v in reply.values())):
+    texts = {k: v for k, v in reply.items() if k != "remember"} if isinstance(reply, dict) else None
+    if not (texts is not None and set(texts) == {"output", "persona", "mood"}
+            and all(isinstance(v, str) and v for v in texts.values())):
         raise ValueError("the reply breaks the {output, persona, mood} contract")
+    facts = reply.get("remember", [])
+    if not (isinstance(facts, list) and all(isinstance(f, dict) and set(f) == {"topic", "fact"}
+                                            and all(isinstance(v, str) and v for v in f.values()) for f in facts)):
+        raise ValueError("the reply's remember breaks the contract")
     return reply
 
 
