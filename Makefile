@@ -9,14 +9,23 @@ BASH_COMPLETION_DIR = $(PREFIX)/share/bash-completion/completions
 ZSH_COMPLETION_DIR = $(PREFIX)/share/zsh/site-functions
 FISH_COMPLETION_DIR = $(PREFIX)/share/fish/vendor_completions.d
 RELEASE_FLAGS := -c release --static-swift-stdlib
+# A folder holding only GCC's libstdc++.a, which Package.swift searches first,
+# so the binaries link libstdc++ statically instead of loading libstdc++.so.
+STATIC_LIBS := .build/static-libs
 
-.PHONY: all deps build release test fuzz reliability bench bench-smoke bench-memory manuals install uninstall chat demo server-build server-start server-stop server-status clean
+.PHONY: all deps static-libs build release test fuzz reliability bench bench-smoke bench-memory manuals install uninstall chat demo server-build server-start server-stop server-status clean
 
 all: build
 
 # System packages (libsqlite3-dev, libcurl4-openssl-dev), installed when missing.
-deps:
+deps: static-libs
 	@scripts/install-deps.sh
+
+# No libstdc++.a (no GCC): the link is removed and the binaries load libstdc++.so.
+static-libs:
+	@lib=$$($(CC) -print-file-name=libstdc++.a 2>/dev/null); mkdir -p $(STATIC_LIBS); \
+	  if [ -f "$$lib" ] && [ "$${lib#/}" != "$$lib" ]; then ln -sfn "$$lib" $(STATIC_LIBS)/libstdc++.a; \
+	  else rm -f $(STATIC_LIBS)/libstdc++.a; fi
 
 build: deps
 	swift build
@@ -74,7 +83,7 @@ reliability: deps
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=300
 
 # Meet Mira offline: a real local model, three turns, no key, no internet.
-demo:
+demo: static-libs
 	@scripts/demo.sh
 
 # The local llama.cpp servers (loopback only) for your own use: the chat model

@@ -7,6 +7,15 @@ import PackageDescription
 // libcurl, mira-eval neither the network nor the store.
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
+// libstdc++ (which the static Swift runtime needs) linked into the binaries,
+// not loaded: the dynamic loader binding libstdc++.so cost a lone `mira` turn
+// about 2 million instructions (bench/README.md). `make` links GCC's
+// libstdc++.a, and nothing else, into this folder; searched before GCC's own,
+// it makes the runtime's -lstdc++ the archive. Without it the binaries load
+// libstdc++.so as before.
+let staticLibraries = Context.packageDirectory + "/.build/static-libs"
+let linksLibstdcxxStatically: [LinkerSetting] = [.unsafeFlags(["-L" + staticLibraries])]
+
 let package = Package(
     name: "Mira",
     products: [
@@ -22,8 +31,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
+        // SQLite linked statically (Debian's libsqlite3.a, see its module
+        // map), so no pkg-config: its -lsqlite3 would load libsqlite3.so too.
         .systemLibrary(
-            name: "CSQLite", pkgConfig: "sqlite3",
+            name: "CSQLite",
             providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
@@ -66,26 +77,29 @@ let package = Package(
         // What the executables share: starting up (the config file), failing with one line and a status.
         .target(name: "MiraCLI", dependencies: ["MiraShared", "MiraSystem", argumentParser]),
 
-        .executableTarget(name: "mira-store", dependencies: ["MiraShared", "MiraSystem", "MiraSQLite", "MiraCLI", argumentParser]),
-        .executableTarget(name: "mira-prompt", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraCLI", argumentParser]),
+        .executableTarget(name: "mira-store", dependencies: ["MiraShared", "MiraSystem", "MiraSQLite", "MiraCLI", argumentParser], linkerSettings: linksLibstdcxxStatically),
+        .executableTarget(name: "mira-prompt", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraCLI", argumentParser], linkerSettings: linksLibstdcxxStatically),
         .executableTarget(
             name: "mira-llm",
             dependencies: [
                 "MiraShared", "MiraSystem", "MiraLLM", "MiraBatch", "MiraCurl", "MiraSQLite", "MiraCLI", argumentParser,
-            ]),
-        .executableTarget(name: "mira-eval", dependencies: ["MiraShared", "MiraSystem", "MiraEval", "MiraCLI", argumentParser]),
+            ],
+            linkerSettings: linksLibstdcxxStatically),
+        .executableTarget(name: "mira-eval", dependencies: ["MiraShared", "MiraSystem", "MiraEval", "MiraCLI", argumentParser], linkerSettings: linksLibstdcxxStatically),
         // The memory stage and the commands to see and edit what is remembered.
         .executableTarget(
             name: "mira-memory",
             dependencies: [
                 "MiraShared", "MiraSystem", "MiraMemory", "MiraSQLite", "MiraRecall", "MiraCompanion", "MiraCLI", argumentParser,
-            ]),
+            ],
+            linkerSettings: linksLibstdcxxStatically),
         // The front door for people: one turn, a chat, the log, the settings.
         .executableTarget(
             name: "mira",
             dependencies: [
                 "MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM", "MiraSQLite", "MiraCurl", "MiraCompanion", "MiraCLI", "CEditLine", argumentParser,
-            ]),
+            ],
+            linkerSettings: linksLibstdcxxStatically),
 
         // Temporary folders, pipes and JSON helpers the unit tests share.
         .target(name: "MiraTestSupport", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM"], path: "Tests/MiraTestSupport"),

@@ -94,6 +94,8 @@ fi
 have_llm=0; [[ -x $llm ]] && have_llm=1
 
 say "building release binaries"
+# libstdc++ linked statically, as `make` builds them (Package.swift, Makefile).
+make -s -C "$repo" static-libs >&2
 (cd "$repo" && swift build -c release --static-swift-stdlib >&2)
 bin=$(cd "$repo" && swift build -c release --static-swift-stdlib --show-bin-path)
 store=$bin/mira-store prompt=$bin/mira-prompt llmstage=$bin/mira-llm front=$bin/mira
