@@ -14,4 +14,7 @@ func fuzzRecordLine(_ line: [UInt8]) {
     check(again == record, "a parsed record did not survive writing and parsing again")
     _ = try? record.history()
     _ = try? record.reply()
+    // Recalled memories become a system message: the text built from any
+    // memories that parse must come out whole.
+    if let memories = try? record.memories() { _ = MemoryPrompt.text(memories) }
 }

@@ -32,7 +32,7 @@ struct MiraMemoryCommand: ParsableCommand {
 struct MemoryOptions: ParsableArguments {
     @Option(name: .long, help: "The SQLite database file.")
     var db: String?
-    @Option(name: .customLong("embed-model"), help: "The embedding model (default: MIRA_EMBED_MODEL).")
+    @Option(name: .customLong("embed-model"), help: "The embedding model (default: MIRA_EMBED_MODEL, else text-embedding-3-small).")
     var embedModel: String?
 
     func path(stage: String) -> String {
