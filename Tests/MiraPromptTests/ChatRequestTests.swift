@@ -40,13 +40,19 @@ let builtinNames = ["default", "forbidden", "hallow", "haven"]
     }
 
     @Test func theLengthCapsForGrammarServersCoverTheFacts() throws {
-        let capped = ReplyContract.replySchema(personas: ["default"], maxOutput: 300)
+        let capped = ReplyContract.replySchema(personas: ["default"], maxOutput: 280)
         let remember = capped["properties"]?["remember"]
-        #expect(remember?["maxItems"] == .int(Reply.maxFacts))
-        #expect(remember?["items"]?["properties"]?["topic"]?["maxLength"] == .int(Fact.maxTopicLength))
-        #expect(remember?["items"]?["properties"]?["topic"]?["pattern"] == "^[a-z0-9_-]{1,40}$")
-        // No line break, control character, quote or backslash, 1-200 of them (tried on llama.cpp's server).
-        #expect(remember?["items"]?["properties"]?["fact"]?["pattern"] == #"^[^\x00-\x1f\x7f"\\]{1,200}$"#)
+        #expect(remember?["maxItems"] == .int(Reply.cappedFacts))
+        #expect(remember?["items"]?["properties"]?["topic"]?["maxLength"] == .int(Fact.cappedTopicLength))
+        #expect(remember?["items"]?["properties"]?["topic"]?["pattern"] == "^[a-z0-9_-]{1,20}$")
+        // No line break, control character, quote or backslash, 1-80 of them (tried on llama.cpp's server).
+        #expect(remember?["items"]?["properties"]?["fact"]?["pattern"] == #"^[^\x00-\x1f\x7f"\\]{1,80}$"#)
+        // The longest reply the grammar allows, JSON and all, stays under the
+        // 640 tokens local-server.sh sets (a token is at least a character):
+        // a small model that fills every field still closes its JSON.
+        let facts = Reply.cappedFacts * (Fact.cappedTopicLength + Fact.cappedTextLength + #"{"topic":"","fact":""},"#.count)
+        let longest = 280 + 40 + "haven".count + #"{"output":"","persona":"","mood":"","remember":[]}"#.count + facts
+        #expect(longest < 640, "\(longest) characters")
         // OpenAI is sent no caps (none is set without a maximum reply length).
         let plain = ReplyContract.replySchema(personas: ["default"])
         #expect(plain["properties"]?["remember"]?["maxItems"] == nil)

@@ -27,6 +27,8 @@ package struct Reply: Equatable, Sendable {
 
     /// At most this many facts in one reply.
     package static let maxFacts = 5
+    /// At most this many under a grammar's length caps (ReplyContract).
+    package static let cappedFacts = 2
 
     /// Checks a reply object against the contract, whatever the model was
     /// talked into: only the contract's fields, non-empty strings, a persona
@@ -107,6 +109,9 @@ package struct Fact: Equatable, Sendable {
 
     package static let maxTopicLength = 40
     package static let maxTextLength = 200
+    /// The tighter limits a grammar-decoding server is given (ReplyContract).
+    package static let cappedTopicLength = 20
+    package static let cappedTextLength = 80
 
     package init(topic: String, text: String) {
         self.topic = topic

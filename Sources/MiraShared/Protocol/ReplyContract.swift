@@ -35,13 +35,19 @@ package enum ReplyContract {
         if let maxOutput {
             output["maxLength"] = .int(maxOutput)
             mood["maxLength"] = 40
-            topic["maxLength"] = .int(Fact.maxTopicLength)
-            topic["pattern"] = "^[a-z0-9_-]{1,40}$"
+            // Under a grammar the whole reply must fit the token limit, or
+            // the JSON is cut off unclosed: 280 characters of output, 40 of
+            // mood and at most 2 facts of 20 + 80 fit the 640 tokens
+            // local-server.sh sets (for text of one-byte characters; a token
+            // holds at least one byte). With 5 facts of 40 + 200 (the
+            // contract's own limits) SmolLM2 filling them ran out of tokens.
+            topic["maxLength"] = .int(Fact.cappedTopicLength)
+            topic["pattern"] = .string("^[a-z0-9_-]{1,\(Fact.cappedTopicLength)}$")
             // A grammar allows escaped line breaks in a string, and a fact may
             // hold none: the pattern keeps them (and quotes, which a grammar
             // built from a pattern would not escape) out of the decoding.
-            fact["pattern"] = .string(#"^[^\x00-\x1f\x7f"\\]{1,\#(Fact.maxTextLength)}$"#)
-            remember["maxItems"] = .int(Reply.maxFacts)
+            fact["pattern"] = .string(#"^[^\x00-\x1f\x7f"\\]{1,\#(Fact.cappedTextLength)}$"#)
+            remember["maxItems"] = .int(Reply.cappedFacts)
         }
         remember["items"] = [
             "type": "object",
