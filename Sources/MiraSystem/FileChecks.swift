@@ -42,7 +42,19 @@ extension Files {
     /// up. `open` follows a symbolic link, so a link's target gets the same.
     /// Nonblocking, so a FIFO in its place is refused instead of waited on.
     /// `.regularFile` when the file is ready.
+    ///
+    /// A file already as it should be (ours, owner-only, writable) is only
+    /// looked at, not opened: closing any descriptor of a file drops every
+    /// POSIX lock this process holds on it, so opening it here while a SQLite
+    /// connection of ours has it (a server's second connection) would let
+    /// another process think the database unused, checkpoint it and delete
+    /// the -wal under our feet.
     package static func prepareOwnerOnly(_ path: String) -> FileStatus {
+        var known = stat()
+        if stat(path, &known) == 0, (known.st_mode & S_IFMT) == S_IFREG, known.st_uid == geteuid(),
+            known.st_mode & 0o077 == 0, access(path, W_OK) == 0 {
+            return .regularFile
+        }
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0o600)
         guard fd >= 0 else { return .unreachable(FileProblem(errno: errno)) }
         defer { close(fd) }

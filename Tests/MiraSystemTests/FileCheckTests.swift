@@ -61,4 +61,30 @@ import MiraTestSupport
         #expect(Files.prepareOwnerOnly(path) == .regularFile)
         #expect(mode(path) == 0o600)
     }
+    @Test func preparingAFileThatIsReadyKeepsThisProcesssLocksOnIt() {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        folder.write("mira.db", "")
+        let path = folder.path + "/mira.db"
+        #expect(chmod(path, 0o600) == 0)
+        // A lock as SQLite takes it (POSIX, per process) on one descriptor...
+        let holder = open(path, O_RDWR)
+        defer { close(holder) }
+        var lock = flock()
+        lock.l_type = Int16(F_WRLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_len = 1
+        #expect(fcntl(holder, F_SETLK, &lock) == 0)
+        #expect(Files.prepareOwnerOnly(path) == .regularFile)
+        // ...is still there afterwards: an open file description's own query
+        // (F_OFD_GETLK, 36 on Linux) sees this process's locks as others would.
+        let probe = open(path, O_RDWR)
+        defer { close(probe) }
+        var query = flock()
+        query.l_type = Int16(F_WRLCK)
+        query.l_whence = Int16(SEEK_SET)
+        query.l_len = 1
+        #expect(fcntl(probe, 36, &query) == 0)
+        #expect(query.l_type == Int16(F_WRLCK))
+    }
 }
