@@ -12,7 +12,7 @@ struct MiraServeCommand: AsyncParsableCommand {
         commandName: "mira-serve",
         abstract: "Serve Mira's chat API over HTTP (docs/http.md).",
         discussion: """
-            Database: --db, else $MIRA_DB, else $XDG_DATA_HOME/mira/mira.db. The model and server
+            Database: --db, else $MIRA_DB, else $XDG_DATA_HOME/mira/mira.db. The model and server \
             settings are mira's (the config file, MIRA_*, OPENAI_*). Stop it with Ctrl-C or SIGTERM.
             """,
         version: MiraVersion.line("mira-serve"))
