@@ -99,6 +99,9 @@ package struct API: Sendable {
     package func router(origins: Origins) -> Router<ServeContext> {
         let router = Router(context: ServeContext.self)
         router.add(middleware: Gate(origins: origins, secret: secret))
+        router.get("/") { _, _ in Page.response(Page.html, type: "text/html; charset=utf-8") }
+        router.get("/app.js") { _, _ in Page.response(Page.script, type: "text/javascript; charset=utf-8") }
+        router.get("/app.css") { _, _ in Page.response(Page.css, type: "text/css; charset=utf-8") }
         router.get("/healthz") { _, _ in API.json(["status": "ok"]) }
         router.post("/sessions") { _, context in try await startSession(context.identity) }
         router.get("/sessions") { _, context in try await sessions(context.identity) }

@@ -320,4 +320,25 @@ struct Answer {
         #expect(sessions.first?["messages"] as? Int == 0)
         #expect(served.stop() == 0)
     }
+    @Test func thePageIsServedUnderAStrictPolicyAndPutsModelTextInAsText() throws {
+        let served = try Served(World())
+        let page = try served.request("GET", "/")
+        #expect(page.status == 200)
+        #expect(page.header("Content-Type")?.hasPrefix("text/html") == true)
+        let policy = try #require(page.header("Content-Security-Policy"))
+        #expect(policy.contains("default-src 'none'") && policy.contains("script-src 'self'"))
+        #expect(!policy.contains("unsafe"))
+        #expect(page.body.contains(#"<script src="/app.js""#))
+        #expect(!page.body.contains("<script>"))
+        let script = try served.request("GET", "/app.js")
+        #expect(script.status == 200)
+        #expect(script.header("Content-Type")?.hasPrefix("text/javascript") == true)
+        #expect(script.body.contains("textContent"))
+        #expect(!script.body.contains("innerHTML") && !script.body.contains("insertAdjacentHTML") && !script.body.contains("eval("))
+        // It parses (node is only a syntax check here; the browser tests are to come).
+        let check = try served.world.sh("command -v node >/dev/null || exit 0; curl -s http://127.0.0.1:\(served.port)/app.js > app.js && node --check app.js")
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(try served.request("GET", "/app.css").status == 200)
+        #expect(served.stop() == 0)
+    }
 }
