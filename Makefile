@@ -2,7 +2,7 @@
 PREFIX ?= /usr/local
 MESSAGE ?= rough day, my boss yelled at me
 SESSION ?= demo
-BINARIES := mira mira-store mira-prompt mira-memory mira-llm mira-eval
+BINARIES := mira mira-store mira-prompt mira-memory mira-llm mira-eval mira-serve
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man/man1
 BASH_COMPLETION_DIR = $(PREFIX)/share/bash-completion/completions

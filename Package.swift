@@ -25,10 +25,19 @@ let package = Package(
         .executable(name: "mira-eval", targets: ["mira-eval"]),
         .executable(name: "mira", targets: ["mira"]),
         .executable(name: "mira-memory", targets: ["mira-memory"]),
+        .executable(name: "mira-serve", targets: ["mira-serve"]),
     ],
     dependencies: [
         // Command lines, help and usage errors for every executable.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // HTTP for `mira-serve` only. Hummingbird: well kept, small, built on
+        // SwiftNIO, async/await throughout, and it has a WebSocket module for
+        // when the page wants one; server-sent events need nothing beyond a
+        // streamed body. It costs a few minutes on a first build (docs/http.md),
+        // and no other binary links it.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Its logger, quietened to warnings: mira-serve says itself where it listens.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // SQLite linked statically (Debian's libsqlite3.a, see its module
@@ -74,6 +83,14 @@ let package = Package(
         // A whole turn in one process, for people: load, prepare, recall,
         // ask, save; the current session; a transcript to read.
         .target(name: "MiraCompanion", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM", "MiraBatch", "MiraSQLite", "MiraCurl", "MiraRecall"]),
+        // The web API over the same turn: routes, who is who, JSON bodies.
+        .target(
+            name: "MiraServe",
+            dependencies: [
+                "MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM", "MiraSQLite", "MiraCurl", "MiraRecall", "MiraCompanion",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // What the executables share: starting up (the config file), failing with one line and a status.
         .target(name: "MiraCLI", dependencies: ["MiraShared", "MiraSystem", argumentParser]),
 
@@ -99,6 +116,12 @@ let package = Package(
             dependencies: [
                 "MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM", "MiraSQLite", "MiraCurl", "MiraCompanion", "MiraCLI", "CEditLine", argumentParser,
             ],
+            linkerSettings: linksLibstdcxxStatically),
+
+        // Mira on the web: the API (docs/http.md) on 127.0.0.1:8080.
+        .executableTarget(
+            name: "mira-serve",
+            dependencies: ["MiraShared", "MiraSystem", "MiraServe", "MiraCLI", argumentParser],
             linkerSettings: linksLibstdcxxStatically),
 
         // Temporary folders, pipes and JSON helpers the unit tests share.

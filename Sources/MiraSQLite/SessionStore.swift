@@ -168,6 +168,16 @@ package final class SessionStore {
             UPDATE memory_progress SET value = min(value, old.id - 1) WHERE name = 'indexed_through';
         END;
         """,
+        // Whose session is whose on the web (WebSessions): a browser's
+        // identity owns the sessions it started. The command line sees them all.
+        """
+        CREATE TABLE web_sessions (
+            session TEXT PRIMARY KEY,
+            identity TEXT NOT NULL,
+            created TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX web_sessions_by_identity ON web_sessions (identity, created);
+        """,
     ]
 
     /// "Mira" in ASCII: the file header's application_id.
@@ -437,6 +447,7 @@ package final class SessionStore {
                 // What memory kept of the session goes with it.
                 try db.prepare("DELETE FROM facts WHERE session = ?").run([.text(session)])
                 try db.prepare("DELETE FROM summaries WHERE session = ?").run([.text(session)])
+                try db.prepare("DELETE FROM web_sessions WHERE session = ?").run([.text(session)])
                 return removed
             }
         } catch {

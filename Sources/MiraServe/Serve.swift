@@ -1,0 +1,95 @@
+import Hummingbird
+import Logging
+import MiraCompanion
+import MiraCurl
+import MiraPrompt
+import MiraRecall
+import MiraShared
+import MiraSQLite
+import MiraSystem
+
+/// Why the server could not start, with the exit status to end with.
+package struct StartFailure: Error {
+    package var message: String
+    package var status: Sysexit
+}
+
+/// `mira-serve`'s whole life: companions made from the same settings as
+/// `mira`'s (the config file, MIRA_*, OPENAI_*), then the API on HOST:PORT
+/// until SIGTERM or SIGINT.
+package struct Server {
+    package static let stage = "mira-serve"
+
+    let host: String
+    let port: Int
+    let api: API
+
+    /// `database`: `--db`, else MIRA_DB, else the data folder's. `turns`
+    /// companions, each for one worker thread (so that many turns at once).
+    package init(host: String, port: Int, database: String?, turns: Int, environment: MiraSystem.Environment = .process) throws(StartFailure) {
+        self.host = host
+        self.port = port
+        let prompt: PromptSettings
+        let server: ServerSettings
+        do throws(UsageError) {
+            prompt = try PromptSettings(environment: environment)
+            server = try ServerSettings(environment: environment)
+            try server.refuseKeylessOpenAI()
+        } catch {
+            throw StartFailure(message: error.message, status: .usage)
+        }
+        guard let path = StoreLocation.resolve(explicit: database, environment: environment) else {
+            throw StartFailure(message: "no database path: set --db, MIRA_DB or HOME", status: .usage)
+        }
+        let registry = PersonaRegistry.withUserFolder { path, reason in
+            Diagnostics.standardError.report(stage: Self.stage, line: nil, "skipped persona file \(path): \(reason)")
+        }
+        let memory = EmbeddingServer.isConfigured(environment)
+        var companions: [Companion] = []
+        for _ in 0..<turns {
+            let store: SessionStore
+            do throws(StageError) {
+                store = try SessionStore(path: path, access: .readWrite)
+            } catch {
+                throw StartFailure(message: error.message, status: error.code.exitStatus)
+            }
+            let companion = Companion(store: store, preparer: TurnPreparer(registry: registry, settings: prompt), server: server, stream: true)
+            if memory {
+                do throws(UsageError) {
+                    let embedder = try MemoryServices.embedder(environment: environment)
+                    companion.recaller = Recaller(indexer: Indexer(memory: MemoryStore(store), embedder: embedder))
+                } catch {
+                    throw StartFailure(message: error.message, status: .usage)
+                }
+                companion.onMemoryProblem = { problem in
+                    Diagnostics.standardError.report(stage: Self.stage, line: nil, "memory left out of a turn: \(problem.message)")
+                }
+            }
+            companions.append(companion)
+        }
+        let names = Set(registry.names)
+        api = API(
+            workers: Workers(companions: companions),
+            personaProblem: { [registry] name in names.contains(name) ? nil : registry.problem(with: name) },
+            secret: server.endpoint.apiKey)
+    }
+
+    /// Serves until a signal; prints `mira-serve: listening on http://HOST:PORT`
+    /// on stdout once the port is bound (the port `--port 0` got, for a script).
+    package func run() async throws {
+        let origins = Origins(host: host)
+        var logger = Logger(label: Self.stage)
+        logger.logLevel = .warning
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        let app = Application(
+            router: api.router(origins: origins),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { [port] channel in
+                let bound = channel.localAddress?.port ?? port
+                origins.listening(port: bound)
+                _ = LineWriter.standardOutput.writeLine("\(Self.stage): listening on http://\(shownHost):\(bound)")
+            },
+            logger: logger)
+        try await app.runService()
+    }
+}

@@ -1,0 +1,338 @@
+import Hummingbird
+import Logging
+import MiraCompanion
+import MiraShared
+import MiraSQLite
+import MiraSystem
+import Synchronization
+
+/// What a route knows of its request beyond Hummingbird's own: who asks.
+package struct ServeContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
+    /// The browser's identity, read from its cookie or just made (by `Gate`).
+    package var identity = ""
+
+    package init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+}
+
+/// The origins allowed to change state: this server's own address, known
+/// only once it listens (`--port 0` picks a port then).
+package final class Origins: Sendable {
+    let host: String
+    private let allowed = Mutex<Set<String>>([])
+
+    package init(host: String) {
+        self.host = host
+    }
+
+    package func listening(port: Int) {
+        let origins = Self.origins(host: host, port: port)
+        allowed.withLock { $0 = origins }
+    }
+
+    package func allows(_ origin: String) -> Bool {
+        allowed.withLock { $0.contains(origin) }
+    }
+
+    /// `http://HOST:PORT`; on loopback also the other names a browser may
+    /// use for it (localhost, 127.0.0.1, [::1]).
+    package static func origins(host: String, port: Int) -> Set<String> {
+        var hosts = [host.contains(":") ? "[\(host)]" : host]
+        if ["127.0.0.1", "localhost", "::1"].contains(host) { hosts += ["127.0.0.1", "localhost", "[::1]"] }
+        return Set(hosts.map { "http://\($0):\(port)" })
+    }
+}
+
+/// Runs before every route: gives a browser without a (well-formed)
+/// identity cookie a new one, refuses state changes from foreign pages, and
+/// turns every failure into the API's JSON error.
+struct Gate: RouterMiddleware {
+    typealias Context = ServeContext
+    let origins: Origins
+    let secret: String?
+
+    func handle(_ request: Request, context: ServeContext, next: (Request, ServeContext) async throws -> Response) async throws -> Response {
+        var context = context
+        let known = Identity.read(cookieHeader: request.headers[.cookie])
+        context.identity = known ?? Identity.make()
+        var response: Response
+        if request.method != .get && request.method != .head, let origin = request.headers[.origin], !origins.allows(origin) {
+            // A page elsewhere (or a sandboxed one: "null") may not act for this browser.
+            response = API.error(APIError(.forbidden, "forbidden_origin", "only this server's own pages may change anything"), hiding: secret)
+        } else {
+            do {
+                response = try await next(request, context)
+            } catch let error as APIError {
+                response = API.error(error, hiding: secret)
+            } catch let error as any HTTPResponseError {
+                // The router's own refusals: no such route, wrong method, body too large.
+                let code = error.status.reasonPhrase.lowercased().replacing(" ", with: "_")
+                response = API.error(APIError(error.status, code, "\(error.status.code) \(error.status.reasonPhrase)"), hiding: secret)
+            } catch {
+                response = API.error(APIError(.internalServerError, "internal", "the server failed: \(error)"), hiding: secret)
+            }
+        }
+        if known == nil { response.headers[.setCookie] = Identity.setCookie(context.identity) }
+        return response
+    }
+}
+
+/// The routes (docs/http.md) over the workers that run turns.
+package struct API: Sendable {
+    /// Bodies over this many bytes are refused (413).
+    package static let maxBody = 64 << 10
+
+    let workers: Workers
+    /// Persona names a request may force (checked before a worker is asked).
+    let personaProblem: @Sendable (String) -> String?
+    /// The API key: never in a response, even if an error message echoed it.
+    let secret: String?
+
+    package init(workers: Workers, personaProblem: @escaping @Sendable (String) -> String?, secret: String?) {
+        self.workers = workers
+        self.personaProblem = personaProblem
+        self.secret = secret
+    }
+
+    package func router(origins: Origins) -> Router<ServeContext> {
+        let router = Router(context: ServeContext.self)
+        router.add(middleware: Gate(origins: origins, secret: secret))
+        router.get("/") { _, _ in Page.response(Page.html, type: "text/html; charset=utf-8") }
+        router.get("/app.js") { _, _ in Page.response(Page.script, type: "text/javascript; charset=utf-8") }
+        router.get("/app.css") { _, _ in Page.response(Page.css, type: "text/css; charset=utf-8") }
+        router.get("/healthz") { _, _ in API.json(["status": "ok"]) }
+        router.post("/sessions") { _, context in try await startSession(context.identity) }
+        router.get("/sessions") { _, context in try await sessions(context.identity) }
+        router.get("/history") { request, context in try await history(request, identity: context.identity) }
+        router.post("/chat") { request, context in try await chat(request, identity: context.identity) }
+        return router
+    }
+
+    // MARK: Routes
+
+    func startSession(_ identity: String) async throws(APIError) -> Response {
+        let id = try await onWorker { companion throws(StageError) in try companion.store.startWebSession(identity: identity) }
+        return API.json(["session": .string(id)], status: .created)
+    }
+
+    func sessions(_ identity: String) async throws(APIError) -> Response {
+        let list = try await onWorker { companion throws(StageError) in try companion.store.webSessions(identity: identity) }
+        let rows: [JSON] = list.map {
+            ["session": .string($0.session), "messages": .int($0.messages), "last_activity": .string($0.lastActivity)]
+        }
+        return API.json(["sessions": .array(rows)])
+    }
+
+    func history(_ request: Request, identity: String) async throws(APIError) -> Response {
+        guard let given = request.uri.queryParameters["session"] else {
+            throw APIError(.badRequest, "no_session_given", "say which session: GET /history?session=ID")
+        }
+        let id = try Self.checkedSession(String(given))
+        let messages = try await onWorker { companion throws(StageError) -> [JSON]? in
+            guard try companion.store.webSession(id, isOwnedBy: identity) else { return nil }
+            var out: [JSON] = []
+            try companion.store.export(session: id) { stored in
+                var o = stored.message.json.objectValue ?? JSONObject()
+                if let turn = stored.turn { o["turn"] = .string(turn) }
+                out.append(.object(o))
+                return true
+            }
+            return out
+        }
+        guard let messages else { throw APIError.noSession(id) }
+        return API.json(["session": .string(id), "messages": .array(messages)])
+    }
+
+    func chat(_ request: Request, identity: String) async throws(APIError) -> Response {
+        let turn = try await ChatRequest(request, personaProblem: personaProblem)
+        // The session first, so an unknown one is a plain 404 even when streaming.
+        let session = try await onWorker { companion throws(StageError) -> String? in
+            let store = companion.store
+            if let asked = turn.session { return try store.webSession(asked, isOwnedBy: identity) ? asked : nil }
+            if let latest = try store.webSessions(identity: identity).first { return latest.session }
+            return try store.startWebSession(identity: identity)
+        }
+        guard let session else { throw APIError.noSession(turn.session ?? "") }
+        if request.uri.queryParameters["stream"] == "1" { return try stream(turn, session: session) }
+        let record = try await onWorker { companion throws(StageError) in
+            try companion.take(message: turn.message, session: session, persona: turn.persona)
+        }
+        return API.json(try Self.reply(record, session: session))
+    }
+
+    /// The turn as server-sent events: `text` pieces while the model writes,
+    /// then `reply` (the same object as without streaming) or `error`. A
+    /// reader who leaves early stops the events, not the turn: it is saved.
+    func stream(_ turn: ChatRequest, session: String) throws(APIError) -> Response {
+        let (events, sink) = AsyncStream.makeStream(of: [UInt8].self)
+        let secret = self.secret
+        let accepted = workers.submit { companion in
+            let pieces = TextPieces()
+            companion.onText = { bytes in
+                let text = pieces.add(bytes)
+                if !text.isEmpty { sink.yield(ServerEvent.bytes("text", ["text": .string(text)])) }
+            }
+            defer { companion.onText = { _ in } }
+            do {
+                let record = try companion.take(message: turn.message, session: session, persona: turn.persona)
+                sink.yield(ServerEvent.bytes("reply", try Self.reply(record, session: session)))
+            } catch let error as StageError {
+                sink.yield(ServerEvent.bytes("error", APIError(error).json(hiding: secret)))
+            } catch {
+                sink.yield(ServerEvent.bytes("error", error.json(hiding: secret)))
+            }
+            sink.finish()
+        }
+        guard accepted else { throw APIError.busy }
+        let headers: HTTPFields = [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"]
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            for await event in events {
+                try await writer.write(ByteBuffer(bytes: event))
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    // MARK: Helpers
+
+    /// Runs `body` on a worker (its own companion and connection); a store
+    /// or turn failure comes back as the API's error.
+    func onWorker<T: Sendable>(_ body: @escaping @Sendable (Companion) throws(StageError) -> T) async throws(APIError) -> T {
+        let result = await workers.run { companion in
+            Result { () throws(StageError) -> T in try body(companion) }
+        }
+        switch result {
+        case nil: throw APIError.busy
+        case .success(let value)?: return value
+        case .failure(let error)?: throw APIError(error)
+        }
+    }
+
+    static func checkedSession(_ id: String) throws(APIError) -> String {
+        do {
+            try Identifiers.validateSession(id)
+        } catch {
+            throw APIError(error)
+        }
+        return id
+    }
+
+    /// What a finished turn answers: the reply, its turn id and session.
+    static func reply(_ record: Record, session: String) throws(APIError) -> JSON {
+        guard let reply = try? record.reply() else {
+            throw APIError(.internalServerError, "no_reply", "the turn ended without a reply")
+        }
+        var o: JSONObject = [
+            "output": .string(reply.output), "persona": .string(reply.persona), "mood": .string(reply.mood),
+            "session": .string(session),
+        ]
+        if let turn = record.turn { o["turn"] = .string(turn) }
+        return .object(o)
+    }
+
+    static func json(_ value: JSON, status: HTTPResponse.Status = .ok) -> Response {
+        var bytes = JSONWriter.bytes(value)
+        bytes.append(0x0A)
+        let headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"]
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func error(_ error: APIError, hiding secret: String?) -> Response {
+        json(["error": error.json(hiding: secret)], status: error.status)
+    }
+}
+
+/// A `POST /chat` body: `{message, persona?, session?}`, checked.
+struct ChatRequest: Sendable {
+    var message: String
+    var persona: String?
+    var session: String?
+
+    init(_ request: Request, personaProblem: (String) -> String?) async throws(APIError) {
+        let body = try await Self.object(request)
+        guard let text = body["message"]?.stringValue, text.contains(where: { !$0.isWhitespace }) else {
+            throw APIError(.badRequest, "no_input", "the body needs \"message\": the words to say to Mira")
+        }
+        message = text
+        if let value = body["persona"], !value.isNull {
+            guard let name = value.stringValue else { throw APIError(.badRequest, "invalid_persona", "\"persona\" must be a string") }
+            if let problem = personaProblem(name) { throw APIError(.badRequest, "invalid_persona", problem) }
+            persona = name
+        }
+        if let value = body["session"], !value.isNull {
+            guard let id = value.stringValue else { throw APIError(.badRequest, "invalid_session", "\"session\" must be a string") }
+            session = try API.checkedSession(id)
+        }
+    }
+
+    /// The body as a JSON object, at most `API.maxBody` bytes.
+    static func object(_ request: Request) async throws(APIError) -> JSONObject {
+        let tooLarge = APIError(.contentTooLarge, "body_too_large", "the body is over \(API.maxBody / 1024) KiB")
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > API.maxBody { throw tooLarge }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: API.maxBody)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw tooLarge
+        } catch {
+            throw APIError(.badRequest, "bad_body", "the body could not be read: \(error)")
+        }
+        let json: JSON
+        do {
+            json = try JSONParser.parse(Array(buffer.readableBytesView))
+        } catch {
+            throw APIError(.badRequest, "bad_json", "the body is not JSON: \(error.description)")
+        }
+        guard let object = json.objectValue else {
+            throw APIError(.badRequest, "bad_json", "the body must be a JSON object, not \(json.typeName)")
+        }
+        return object
+    }
+}
+
+/// Server-sent events: `event: NAME` and one `data:` line of JSON (which
+/// never holds a raw newline), then a blank line.
+enum ServerEvent {
+    static func bytes(_ name: String, _ data: JSON) -> [UInt8] {
+        var out = Array("event: \(name)\ndata: ".utf8)
+        JSONWriter.write(data, into: &out)
+        out += Array("\n\n".utf8)
+        return out
+    }
+}
+
+/// The streamed reply's bytes as text: a character split across two pieces
+/// waits for its end instead of becoming U+FFFD.
+final class TextPieces {
+    private var pending: [UInt8] = []
+
+    func add(_ bytes: [UInt8]) -> String {
+        pending += bytes
+        // Back up over an unfinished UTF-8 sequence at the end (at most 3 bytes).
+        var cut = pending.count
+        var back = 0
+        while back < 3, cut > 0, pending[cut - 1] & 0xC0 == 0x80 {
+            cut -= 1
+            back += 1
+        }
+        if cut > 0 {
+            let lead = pending[cut - 1]
+            let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+            if length > back + 1 { cut -= 1 } else { cut = pending.count }
+        } else {
+            cut = pending.count
+        }
+        let text = String(decoding: pending[..<cut], as: UTF8.self)
+        pending.removeFirst(cut)
+        return text
+    }
+}
+
+extension Error {
+    func json(hiding secret: String?) -> JSON {
+        APIError(.internalServerError, "internal", "the server failed: \(self)").json(hiding: secret)
+    }
+}

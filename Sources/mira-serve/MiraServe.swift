@@ -1,0 +1,59 @@
+import ArgumentParser
+import MiraCLI
+import MiraServe
+import MiraShared
+import MiraSystem
+
+/// Mira on the web: the chat API (docs/http.md) for browsers and scripts,
+/// on the same turn and database as `mira`.
+@main
+struct MiraServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mira-serve",
+        abstract: "Serve Mira's chat API over HTTP (docs/http.md).",
+        discussion: """
+            Database: --db, else $MIRA_DB, else $XDG_DATA_HOME/mira/mira.db. The model and server \
+            settings are mira's (the config file, MIRA_*, OPENAI_*). Stop it with Ctrl-C or SIGTERM.
+            """,
+        version: MiraVersion.line("mira-serve"))
+
+    @Option(help: "The address to listen on.") var host = "127.0.0.1"
+    @Option(help: "The port to listen on (0: a free one, printed once listening).") var port = 8080
+    @Option(help: "The SQLite database file.") var db: String?
+    @Option(help: ArgumentHelp("How many turns run at once (each on its own thread and connection).", valueName: "n"))
+    var turns = 4
+
+    static func main() async {
+        Startup.prepare(stage: Server.stage)
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535, not \(port)") }
+        guard (1...64).contains(turns) else { throw ValidationError("--turns must be 1...64, not \(turns)") }
+        guard !host.isEmpty else { throw ValidationError("--host must not be empty") }
+    }
+
+    func run() async throws {
+        let server: Server
+        do {
+            server = try Server(host: host, port: port, database: db, turns: turns)
+        } catch {
+            fatal(stage: Server.stage, error.message, status: error.status)
+        }
+        do {
+            try await server.run()
+        } catch {
+            fatal(stage: Server.stage, "cannot serve on \(host):\(port): \(error)", status: .unavailable)
+        }
+    }
+}
