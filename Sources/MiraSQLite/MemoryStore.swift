@@ -65,8 +65,8 @@ package final class MemoryStore {
     /// Messages that still need a vector: said by the user or Mira, not
     /// blank, with no vector yet; in id order after `after`, at most `limit`.
     /// From the start this looks at every message (0.3 s at 100,000, 1.7 s
-    /// at a million, all indexed): a turn's recall should look only after
-    /// `newestIndexedMessage()` and leave older gaps to `mira-memory index`.
+    /// at a million, all indexed): indexing claims through
+    /// `claimPendingMessages`, which starts after a mark (MemoryIndexing).
     package func pendingMessages(limit: Int, after: Int64 = 0) throws(StageError) -> [(id: Int64, text: String)] {
         do {
             let stmt = try db.prepare("""
@@ -85,16 +85,6 @@ package final class MemoryStore {
         }
     }
 
-    /// The largest message id that has a vector (0 when none has).
-    package func newestIndexedMessage() throws(StageError) -> Int64 {
-        do {
-            let stmt = try db.prepare("SELECT coalesce(max(message), 0) FROM message_vectors")
-            return try stmt.step() ? Int64(stmt.int(0)) : 0
-        } catch {
-            throw Self.failure("indexed messages", error)
-        }
-    }
-
     /// Stores message vectors (normalised) in one short write transaction and
     /// returns how many were new. A message deleted meanwhile, or indexed by
     /// another process first, is skipped. Vectors of another model or
@@ -102,26 +92,43 @@ package final class MemoryStore {
     /// meaningless numbers.
     @discardableResult
     package func storeVectors(_ vectors: [(Int64, [Float])], model: String) throws(StageError) -> Int {
+        try store(vectors, model: model, into: .messages)
+    }
+
+    /// Where vectors go: a message's or a fact's table (fixed SQL, never from input).
+    enum VectorTable {
+        case messages, facts
+
+        var insert: String {
+            switch self {
+            case .messages:
+                "INSERT INTO message_vectors (message, model, dimension, vector) SELECT id, ?, ?, ? FROM messages WHERE id = ? ON CONFLICT DO NOTHING"
+            case .facts:
+                "INSERT INTO fact_vectors (fact, model, dimension, vector) SELECT id, ?, ?, ? FROM facts WHERE id = ? ON CONFLICT DO NOTHING"
+            }
+        }
+    }
+
+    /// The one writer of vectors: checked, in one short write transaction,
+    /// refusing another model; message vectors are then packed into blocks.
+    func store(_ vectors: [(Int64, [Float])], model: String, into table: VectorTable) throws(StageError) -> Int {
         let checked = try Self.checked(vectors, model: model)
         guard let dimension = checked.first?.1.count else { return 0 }
         let outcome: Result<Int, StageError>
         do {
             outcome = try db.writeTransaction { () throws(SQLiteError) -> Result<Int, StageError> in
                 if let refusal = try mismatch(model: model, dimension: dimension) { return .failure(refusal) }
-                let add = try db.prepare("""
-                    INSERT INTO message_vectors (message, model, dimension, vector)
-                    SELECT id, ?, ?, ? FROM messages WHERE id = ? ON CONFLICT DO NOTHING
-                    """)
+                let add = try db.prepare(table.insert)
                 var added = 0
                 for (id, v) in checked {
                     try add.run([.text(model), SQLValue(dimension), .blob(Vectors.encode(v)), .integer(id)])
                     added += db.changes
                 }
-                try pack(model: model)
+                if table == .messages { try pack(model: model) }
                 return .success(added)
             }
         } catch {
-            throw Self.failure("storing vectors", error)
+            throw Self.failure(table == .messages ? "storing vectors" : "storing fact vectors", error)
         }
         return try outcome.get()
     }

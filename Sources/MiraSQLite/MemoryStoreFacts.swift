@@ -72,48 +72,11 @@ extension MemoryStore {
         try facts("ORDER BY f.id", [], what: "facts")
     }
 
-    /// Current facts without a vector, in id order after `after`, at most `limit`.
-    package func pendingFacts(limit: Int, after: Int64 = 0) throws(StageError) -> [(id: Int64, text: String)] {
-        do {
-            let stmt = try db.prepare("""
-                SELECT f.id, f.text FROM facts f
-                WHERE f.id > ? AND f.superseded_by IS NULL AND NOT EXISTS (SELECT 1 FROM fact_vectors v WHERE v.fact = f.id)
-                ORDER BY f.id LIMIT ?
-                """)
-            try stmt.bind([.integer(after), SQLValue(max(0, limit))])
-            var out: [(id: Int64, text: String)] = []
-            while try stmt.step() { out.append((Int64(stmt.int(0)), stmt.text(1) ?? "")) }
-            return out
-        } catch {
-            throw Self.failure("pending facts", error)
-        }
-    }
-
     /// Stores fact vectors like `storeVectors` stores messages': normalised,
     /// once, skipping facts deleted meanwhile, refusing another model.
     @discardableResult
     package func storeFactVectors(_ vectors: [(Int64, [Float])], model: String) throws(StageError) -> Int {
-        let checked = try Self.checked(vectors, model: model)
-        guard let dimension = checked.first?.1.count else { return 0 }
-        let outcome: Result<Int, StageError>
-        do {
-            outcome = try db.writeTransaction { () throws(SQLiteError) -> Result<Int, StageError> in
-                if let refusal = try mismatch(model: model, dimension: dimension) { return .failure(refusal) }
-                let add = try db.prepare("""
-                    INSERT INTO fact_vectors (fact, model, dimension, vector)
-                    SELECT id, ?, ?, ? FROM facts WHERE id = ? ON CONFLICT DO NOTHING
-                    """)
-                var added = 0
-                for (id, v) in checked {
-                    try add.run([.text(model), SQLValue(dimension), .blob(Vectors.encode(v)), .integer(id)])
-                    added += db.changes
-                }
-                return .success(added)
-            }
-        } catch {
-            throw Self.failure("storing fact vectors", error)
-        }
-        return try outcome.get()
+        try store(vectors, model: model, into: .facts)
     }
 
     /// Folds near duplicates among the current facts: a fact whose vector has

@@ -61,10 +61,29 @@ func fileContains(_ path: String, _ word: String) -> Bool {
         #expect(try memory.pendingMessages(limit: 1).map(\.text) == ["one"])
         #expect(try memory.pendingMessages(limit: 10, after: ids[0]).map(\.id) == [ids[2]])
         #expect(!(try memory.pendingMessages(limit: 10).map(\.id).contains(system[0])))
-        #expect(try memory.newestIndexedMessage() == 0)
         #expect(try memory.storeVectors([(ids[0], [1, 0, 0])], model: "m") == 1)
         #expect(try memory.pendingMessages(limit: 10).map(\.id) == [ids[2]])
-        #expect(try memory.newestIndexedMessage() == ids[0])
+    }
+
+    @Test func aClaimedMessageIsNotClaimedAgainAndTheMarkSkipsWhatIsIndexed() throws {
+        let db = TemporaryDatabase()
+        defer { db.remove() }
+        let store = try db.open()
+        let ids = try saveMessages(store, session: "s", ["one", "two", "three"])
+        let memory = MemoryStore(store)
+        #expect(try memory.claimPendingMessages(limit: 2).map(\.id) == [ids[0], ids[1]])
+        // Claimed by this process: another round takes only the rest.
+        #expect(try memory.claimPendingMessages(limit: 10).map(\.id) == [ids[2]])
+        try memory.storeVectors(ids.map { ($0, [1, 0, 0]) }, model: "m")
+        try memory.release(ids)
+        #expect(try memory.claimPendingMessages(limit: 10).isEmpty)
+        #expect(try memory.pendingCount() == 0)
+        // The newest message forgotten frees its id; the next message takes
+        // it and must still be indexed, though it sits at the old mark.
+        #expect(try memory.forget(message: ids[2]))
+        let again = try saveMessages(store, session: "s", ["four"])
+        #expect(again == [ids[2]])
+        #expect(try memory.claimPendingMessages(limit: 10).map(\.text) == ["four"])
     }
 
     @Test func storingTheSameVectorTwiceKeepsOneAndADeletedMessageIsSkipped() throws {
@@ -301,7 +320,7 @@ func fileContains(_ path: String, _ word: String) -> Bool {
         let all = try memory.allFacts()
         #expect(all.map(\.id) == [a, b, c])
         #expect(all[0].supersededBy == c && all[0].supersededByText == "has two cats")
-        #expect(try memory.pendingFacts(limit: 10).map(\.id) == [b, c])
+        #expect(try memory.claimPendingFacts(limit: 10).map(\.id) == [b, c])
     }
 
     @Test func aNearDuplicateFactReinforcesTheOlderAndIsKeptSuperseded() throws {
@@ -319,7 +338,7 @@ func fileContains(_ path: String, _ word: String) -> Bool {
         #expect(all.count == 3)
         #expect(all[0].seen == 2 && all[0].lastSeen == "2026-05-01T00:00:00.000Z" && all[0].supersededBy == nil)
         #expect(all[2].supersededBy == older && all[1].supersededBy == nil)
-        #expect(try memory.pendingFacts(limit: 10).isEmpty)
+        #expect(try memory.claimPendingFacts(limit: 10).isEmpty)
     }
 
     @Test func factVectorsOfAnotherModelThanTheMessagesAreRefused() throws {
