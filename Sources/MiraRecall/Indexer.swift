@@ -77,7 +77,7 @@ package enum Backfill {
     }
 
     /// `open` gives each worker its own indexer; `progress` hears the count
-    /// of messages indexed so far (from any thread, under a lock).
+    /// of messages indexed so far (from any worker, one at a time).
     package static func run(
         jobs: Int, batch: Int, open: @escaping @Sendable () throws(StageError) -> Indexer,
         progress: @escaping @Sendable (Int) -> Void
@@ -97,12 +97,12 @@ package enum Backfill {
                         if monitor.locked({ shared.outcome.failure != nil }) { break }
                         let round = try indexer.round(limit: batch)
                         if round.claimed == 0 && round.facts == 0 { break }
-                        let done = monitor.locked { () -> Int in
+                        // Under the lock: two workers' progress lines never interleave.
+                        monitor.locked {
                             shared.outcome.messages += round.messages
                             shared.outcome.facts += round.facts
-                            return shared.outcome.messages
+                            progress(shared.outcome.messages)
                         }
-                        progress(done)
                     }
                 } catch {
                     monitor.locked { if shared.outcome.failure == nil { shared.outcome.failure = error } }

@@ -34,9 +34,9 @@ struct BackfillOptions: ParsableArguments {
                 Indexer(memory: MemoryStore(try SessionStore(path: path)), embedder: embedder)
             },
             progress: { done in
-                if live { _ = LineWriter.standardError.write(Array("\r\u{1B}[K\(stage): \(done) of \(total) messages".utf8)) }
+                if live { LineWriter.standardError.writeRaw(Array("\r\u{1B}[K\(stage): \(done) of \(total) messages".utf8)) }
             })
-        if live { _ = LineWriter.standardError.write(Array("\r\u{1B}[K".utf8)) }
+        if live { LineWriter.standardError.writeRaw(Array("\r\u{1B}[K".utf8)) }
         let tenths = Int((SystemTime.monotonicMilliseconds() - start) / 100)
         let rate = tenths > 0 ? outcome.messages * 10 / tenths : 0
         report(stage: stage, line: nil, "indexed \(outcome.messages) messages and \(outcome.facts) facts with \(embedder.model) "
