@@ -79,6 +79,19 @@ import Testing
         #expect(try Self.facts(world) == [])
     }
 
+    @Test func aFactTheMessageDoesNotSayIsNotKeptAndSaveSaysSo() throws {
+        let world = try World()
+        // The reply remembers one fact the message says and one it does not.
+        let result = try world.sh(#"""
+            mira-store load s1 | mira-prompt "my cat Miso sleeps all day" | mira-llm \
+              | python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); r["reply"]["remember"]=[{"topic":"pet","fact":"has a cat called Miso"},{"topic":"job","fact":"works as a pilot"}]; print(json.dumps(r))' \
+              | mira-store save s1 --format json >/dev/null
+            """#)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr == "mira-store save: line 1: not kept as a fact (the message does not say it): works as a pilot\n")
+        #expect(try Self.facts(world) == ["pet|has a cat called Miso|s1|1|0"])
+    }
+
     @Test func miraEvalNamesAMalformedRemember() throws {
         let world = try World()
         let lines = [
