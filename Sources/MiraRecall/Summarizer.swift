@@ -17,8 +17,12 @@ package struct Summarizer {
     package var window = 15
     /// A summary is due when at least this many older messages wait.
     package var due = 20
-    /// At most this many messages go into one summary.
-    package var batch = 200
+    /// At most this many messages go into one summary, each cut at
+    /// `messageCharacters`: 30 of 300 (about 2,300 tokens) fit a small local
+    /// model's 4,096-token context with the instructions and the reply;
+    /// 200 of 600 could not. Older messages get the next summaries.
+    package var batch = 30
+    package var messageCharacters = 300
 
     package init(memory: MemoryStore, client: ChatClient, settings: PromptSettings, makeTransport: @escaping () -> any ChatTransport) {
         self.memory = memory
@@ -52,13 +56,13 @@ package struct Summarizer {
     }
 
     /// The request: what to write, then the messages as dated lines (each
-    /// cut at 600 characters; the person's words are data, not instructions).
+    /// cut at `messageCharacters`; the person's words are data, not instructions).
     func request(for messages: [RecalledMessage], earlier: String?) -> JSONObject {
         var lines: [String] = []
         for m in messages {
             let who = m.role == .user ? "person" : "Mira"
             var text = m.text.split(whereSeparator: \.isNewline).joined(separator: " ")
-            if text.count > 600 { text = String(text.prefix(600)) + "…" }
+            if text.count > messageCharacters { text = String(text.prefix(messageCharacters)) + "…" }
             lines.append("[\(m.time.prefix(10))] \(who): \(text)")
         }
         var transcript = lines.joined(separator: "\n")

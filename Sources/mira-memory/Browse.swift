@@ -229,7 +229,10 @@ extension MiraMemoryCommand {
                 var sessions = session.map { [$0] } ?? []
                 if session == nil { sessions = try store.sessionIDs() }
                 for id in sessions {
-                    if let summary = try summarizer.summarize(session: id, force: force) {
+                    // One summary covers at most a batch: go on while they move forward.
+                    var through: Int64 = 0
+                    while let summary = try summarizer.summarize(session: id, force: force), summary.lastMessage > through {
+                        through = summary.lastMessage
                         say("\(id)\t\(shown(summary.text, width: 200))", stage: stage)
                     }
                 }

@@ -535,6 +535,18 @@ import Testing
         #expect(empty.status == 64, "\(empty.stderr)")
     }
 
+    @Test func aLongBacklogIsSummarizedInBatchesThatFitASmallModel() throws {
+        let world = try World()
+        let texts = (0..<100).map { "backlog message \($0)" }
+        #expect(try world.sh("mira-store import", stdin: Self.jsonl(texts, session: "long")).status == 0)
+        let summarized = try world.sh("mira-memory summarize long")
+        #expect(summarized.status == 0, "\(summarized.stderr)")
+        // 85 older than the 15 a turn loads: batches of at most 30, so 3 summaries, in order.
+        #expect(summarized.stdout.split(separator: "\n").count == 3, "\(summarized.stdout)")
+        let stats = try world.memoryStats()
+        #expect(stats["summaries"] as? Int == 3, "\(stats)")
+    }
+
     // MARK: 12. Summaries
 
     @Test func aForcedSummaryIsStoredAndTheNextRecallInTheSessionCarriesIt() throws {
