@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import ArgumentParser
 import MiraCLI
 import MiraCompanion
@@ -17,6 +22,13 @@ struct SummarizeLater: ParsableCommand {
     func run() throws {
         let id = try Setup.checked(session: session)
         let stage = "mira _summarize"
+        // One at a time: a chat's next replies start this again while a slow
+        // model is still summarizing, and a second summary of the same
+        // messages would only be refused after its model call.
+        if let folder = MiraFolders.state() {
+            let lock = open(folder + "/summarize.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            if lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) != 0 { return }
+        }
         do {
             let summarizer = try MemoryServices.summarizer(memory: MemoryStore(Setup.store(.readWrite)), environment: .process)
             if let summary = try summarizer.summarize(session: id) {

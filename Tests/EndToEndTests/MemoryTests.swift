@@ -547,6 +547,20 @@ import Testing
         #expect(stats["summaries"] as? Int == 3, "\(stats)")
     }
 
+    @Test func aBackgroundSummaryWaitsForNoneAlreadyRunning() throws {
+        let world = try World()
+        let texts = (0..<60).map { "backlog message \($0)" }
+        #expect(try world.sh("mira-store import", stdin: Self.jsonl(texts, session: "long")).status == 0)
+        // Another summarizer holds the lock: this one leaves at once and asks nothing.
+        let state = world.dir + "/state/mira"
+        let held = try world.sh("mkdir -p \(state) && flock \(state)/summarize.lock mira _summarize long")
+        #expect(held.status == 0, "\(held.stderr)")
+        #expect(try world.memoryStats()["summaries"] as? Int == 0)
+        let free = try world.sh("mira _summarize long")
+        #expect(free.status == 0, "\(free.stderr)")
+        #expect(try world.memoryStats()["summaries"] as? Int == 1)
+    }
+
     // MARK: 12. Summaries
 
     @Test func aForcedSummaryIsStoredAndTheNextRecallInTheSessionCarriesIt() throws {
