@@ -129,3 +129,26 @@ import Testing
         #expect(served.stop() == 0)
     }
 }
+
+@Suite struct OpenAPIDocument {
+    /// Every route the router adds is in docs/openapi.json with its method, and nothing more.
+    @Test func theOpenAPIFileDescribesExactlyTheRoutesTheServerHas() throws {
+        let source = try String(contentsOfFile: packageRoot + "/Sources/MiraServe/Server.swift", encoding: .utf8)
+        let pattern = try NSRegularExpression(pattern: #"router\.(get|post|delete|put|patch)\("([^"]+)"\)"#)
+        var routes: Set<String> = []
+        for match in pattern.matches(in: source, range: NSRange(source.startIndex..., in: source)) {
+            let method = String(source[Range(match.range(at: 1), in: source)!])
+            // Hummingbird's ":id" is OpenAPI's "{id}".
+            let path = String(source[Range(match.range(at: 2), in: source)!])
+                .replacingOccurrences(of: #":(\w+)"#, with: "{$1}", options: .regularExpression)
+            routes.insert(method + " " + path)
+        }
+        #expect(routes.count >= 12, "\(routes)")
+        let data = try Data(contentsOf: URL(fileURLWithPath: packageRoot + "/docs/openapi.json"))
+        let document = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect((document["openapi"] as? String)?.hasPrefix("3.") == true)
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let described = Set(paths.flatMap { path, methods in methods.keys.map { $0 + " " + path } })
+        #expect(described == routes)
+    }
+}
