@@ -34,6 +34,9 @@ package final class Companion {
     /// Long-term memory, when an embedding model is configured: each turn
     /// recalls before it asks (as `mira-memory recall` in the pipeline).
     package var recaller: Recaller?
+    /// Writes a session's summaries when memory is on (mira-serve runs it
+    /// after a turn; `mira` runs itself in the background instead).
+    package var summarizer: Summarizer?
     /// Hears why memory was left out of a turn: a memory failure costs the
     /// turn its memories, never the reply.
     package var onMemoryProblem: (StageError) -> Void = { _ in }

@@ -79,21 +79,24 @@ package struct Recaller {
             if historyCount == nil { loaded = try record.history().count }
             seen = try memory.latestMessageIDs(session: session, last: loaded)
         }
-        var memories = try facts()
-        if let session, let summary = try memory.latestSummary(session: session) {
+        // Only the turn's own realm: the person it is talking to (Realm).
+        var realm = Realm.local
+        if let session { realm = try memory.realm(of: session) }
+        var memories = try facts(realm: realm)
+        if let session, let summary = try memory.latestSummary(session: session), !summary.text.isEmpty {
             memories.append(RecalledMemory(kind: .summary, id: summary.id, session: summary.session, text: summary.text,
                                            time: summary.time, score: 1))
         }
-        memories += try search(input, vector: round.extra.first, session: options.sessionOnly ? session : nil, excluding: seen)
+        memories += try search(input, vector: round.extra.first, session: options.sessionOnly ? session : nil, realm: realm, excluding: seen)
         record.setMemories(memories)
         if let text = MemoryPrompt.text(memories) {
             record.request = ChatRequest.addingMemories(request, message: text)
         }
     }
 
-    /// The person's current facts, as memories.
-    package func facts() throws(StageError) -> [RecalledMemory] {
-        try memory.currentFacts(limit: options.factLimit).map {
+    /// The person's current facts, as memories: only `realm`'s when given.
+    package func facts(realm: Realm? = nil) throws(StageError) -> [RecalledMemory] {
+        try memory.currentFacts(limit: options.factLimit, realm: realm).map {
             RecalledMemory(kind: .fact, id: $0.id, session: $0.session, turn: $0.turn, text: $0.text, time: $0.lastSeen, score: 1)
         }
     }
@@ -101,7 +104,10 @@ package struct Recaller {
     /// Stored messages ranked for `query`, best first, within the budget.
     /// `vector` is the query's embedding (nil: embed it now; not needed for
     /// a keyword-only search).
-    package func search(_ query: String, vector: [Float]? = nil, session: String?, excluding: Set<Int64> = []) throws(StageError) -> [RecalledMemory] {
+    /// `realm` (nil: every realm) keeps the search within one person's sessions.
+    package func search(
+        _ query: String, vector: [Float]? = nil, session: String?, realm: Realm? = nil, excluding: Set<Int64> = []
+    ) throws(StageError) -> [RecalledMemory] {
         let p = options.parameters
         var byVector: [Int64] = []
         if options.mode != .keyword, let embedder {
@@ -113,13 +119,15 @@ package struct Recaller {
             }
             if !queryVector.isEmpty {
                 byVector = try memory.vectorSearch(
-                    query: queryVector, model: embedder.model, session: session, excluding: excluding, k: options.candidates
+                    query: queryVector, model: embedder.model, session: session, realm: realm, excluding: excluding,
+                    k: options.candidates
                 ).map(\.id)
             }
         }
         var byKeyword: [Int64] = []
         if options.mode != .vector {
-            byKeyword = try memory.keywordSearch(query, session: session, excluding: excluding, k: options.candidates).map(\.id)
+            byKeyword = try memory.keywordSearch(query, session: session, realm: realm, excluding: excluding, k: options.candidates)
+                .map(\.id)
         }
         let found = Array(Set(byVector).union(byKeyword))
         guard !found.isEmpty else { return [] }

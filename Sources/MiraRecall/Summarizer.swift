@@ -46,7 +46,8 @@ package struct Summarizer {
         let waiting = try memory.unsummarized(session: session, keepingLast: window, limit: batch)
         guard let first = waiting.first, let last = waiting.last, waiting.count >= (force ? 1 : due) else { return nil }
         let earlier = try memory.latestSummary(session: session)
-        let body = request(for: waiting, earlier: earlier?.text)
+        // A forgotten summary (empty text) is not carried into the next.
+        let body = request(for: waiting, earlier: earlier.flatMap { $0.text.isEmpty ? nil : $0.text })
         let transport = makeTransport()
         let (completion, _) = try client.complete(body, transport: transport)
         let text = String(completion.reply.output.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())

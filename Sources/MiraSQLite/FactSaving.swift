@@ -27,9 +27,15 @@ extension SessionStore {
     /// reinforces it (`seen` + 1, `last_seen`); any other is added, and
     /// every current fact of its topic from another turn is marked
     /// superseded by it: kept, never deleted. Facts of one turn never
-    /// supersede each other (a person may name two pets at once).
+    /// supersede each other (a person may name two pets at once). Only the
+    /// facts of the session's own realm are compared: one person's words
+    /// never reinforce or replace another's.
     func keep(_ facts: [Fact], session: String, turn: String, time: String) throws(SQLiteError) {
-        let current = try db.prepare("SELECT id, text FROM facts WHERE topic = ? AND superseded_by IS NULL ORDER BY id")
+        guard !facts.isEmpty else { return }
+        let realm = try db.realm(of: session).key
+        let current = try db.prepare("""
+            SELECT id, text FROM facts WHERE topic = ? AND superseded_by IS NULL AND \(Realm.keyOf("facts.session")) = ? ORDER BY id
+            """)
         let reinforce = try db.prepare("UPDATE facts SET seen = seen + 1, last_seen = ? WHERE id = ?")
         let add = try db.prepare("""
             INSERT INTO facts (session, turn, topic, text, time, last_seen, seen) VALUES (?, ?, ?, ?, ?, ?, 1)
@@ -38,13 +44,14 @@ extension SessionStore {
         let supersede = try db.prepare("""
             UPDATE facts SET superseded_by = ?
             WHERE topic = ? AND superseded_by IS NULL AND id != ? AND NOT (session = ? AND turn IS ?)
+                AND \(Realm.keyOf("facts.session")) = ?
             """)
         var told: Set<[String]> = []
         for fact in facts {
             let words = Self.comparable(fact.text)
             // The same fact twice in one reply is told once.
             guard told.insert([fact.topic, words]).inserted else { continue }
-            try current.bind([.text(fact.topic)])
+            try current.bind([.text(fact.topic), .text(realm)])
             var match: Int64?
             while try current.step() {
                 if Self.comparable(current.text(1) ?? "") == words {
@@ -62,7 +69,7 @@ extension SessionStore {
             guard try lastID.step() else { throw SQLiteError(.other, "no id for the new fact") }
             let id = Int64(lastID.int(0))
             lastID.reset()
-            try supersede.run([.integer(id), .text(fact.topic), .integer(id), .text(session), .text(turn)])
+            try supersede.run([.integer(id), .text(fact.topic), .integer(id), .text(session), .text(turn), .text(realm)])
         }
     }
 

@@ -258,8 +258,13 @@ package final class MemoryStore {
     /// measures how often it differs).
     /// `exhaustive` scores every stored float vector instead (slower; for
     /// checks and the benchmark's comparison).
+    ///
+    /// `realm` (nil: every realm) keeps the search within one person's
+    /// sessions: a browser's few are searched exactly; the local person's
+    /// (nearly the whole database) by the int8 pass, leaving browsers' out.
     package func vectorSearch(
-        query: [Float], model: String, session: String?, excluding: Set<Int64>, k: Int, exhaustive: Bool = false
+        query: [Float], model: String, session: String?, realm: Realm? = nil, excluding: Set<Int64>, k: Int,
+        exhaustive: Bool = false
     ) throws(StageError) -> [Scored] {
         guard k > 0 else { return [] }
         guard let unit = Vectors.normalized(query) else {
@@ -273,6 +278,11 @@ package final class MemoryStore {
         }
         if let refusal { throw refusal }
         do {
+            var excluding = excluding
+            if let realm, session == nil {
+                if case .browser = realm { return try exactSearch(unit, model: model, realm: realm, excluding: excluding, k: k) }
+                excluding.formUnion(try db.messageIDs(outside: realm))
+            }
             if session != nil || exhaustive { return try exactSearch(unit, model: model, session: session, excluding: excluding, k: k) }
             return try blockSearch(unit, model: model, excluding: excluding, k: k)
         } catch {
@@ -280,12 +290,28 @@ package final class MemoryStore {
         }
     }
 
-    func exactSearch(_ query: [Float], model: String, session: String?, excluding: Set<Int64>, k: Int) throws(SQLiteError) -> [Scored] {
-        let stmt = try db.prepare(session == nil ? "SELECT message, vector FROM message_vectors WHERE model = ?2" : """
-            SELECT v.message, v.vector FROM message_vectors v JOIN messages m ON m.id = v.message
-            WHERE m.session = ?1 AND v.model = ?2
-            """)
-        try stmt.bind([SQLValue(session), .text(model)])
+    /// Scores every vector of one session, of one browser's realm, or (both
+    /// nil) of the whole database.
+    func exactSearch(
+        _ query: [Float], model: String, session: String? = nil, realm: Realm? = nil, excluding: Set<Int64>, k: Int
+    ) throws(SQLiteError) -> [Scored] {
+        let stmt: Statement
+        if let session {
+            stmt = try db.prepare("""
+                SELECT v.message, v.vector FROM message_vectors v JOIN messages m ON m.id = v.message
+                WHERE m.session = ?1 AND v.model = ?2
+                """)
+            try stmt.bind([.text(session), .text(model)])
+        } else if let realm {
+            stmt = try db.prepare("""
+                SELECT v.message, v.vector FROM web_sessions w JOIN messages m ON m.session = w.session
+                JOIN message_vectors v ON v.message = m.id WHERE w.identity = ?1 AND v.model = ?2
+                """)
+            try stmt.bind([.text(realm.key), .text(model)])
+        } else {
+            stmt = try db.prepare("SELECT message, vector FROM message_vectors WHERE model = ?")
+            try stmt.bind([.text(model)])
+        }
         var best = TopK(k)
         let q = UnsafeMutableBufferPointer<Float>.allocate(capacity: query.count)
         defer { q.deallocate() }
@@ -495,11 +521,18 @@ package final class MemoryStore {
     /// negated bm25, so higher is better), best first, leaving out
     /// `excluding`. Over the whole database, the best 2 × (k + excluded)
     /// by BM25 are fetched and then filtered to user and assistant messages.
-    package func keywordSearch(_ text: String, session: String?, excluding: Set<Int64>, k: Int) throws(StageError) -> [Scored] {
+    /// `realm` (nil: every realm) keeps it within one person's sessions, as
+    /// for `vectorSearch`.
+    package func keywordSearch(_ text: String, session: String?, realm: Realm? = nil, excluding: Set<Int64>, k: Int) throws(StageError) -> [Scored] {
         let words = Self.queryWords(text)
         guard k > 0, !words.isEmpty else { return [] }
         do {
             guard let expression = Self.matchExpression(words: try worthSearching(words)) else { return [] }
+            var excluding = excluding
+            if let realm, session == nil {
+                if case .browser = realm { return try keywordSearch(expression, browser: realm, excluding: excluding, k: k) }
+                excluding.formUnion(try db.messageIDs(outside: realm))
+            }
             let stmt = try db.prepare(session == nil ? """
                 SELECT w.id, w.score FROM (
                     SELECT rowid AS id, bm25(message_words) AS score FROM message_words
@@ -523,6 +556,25 @@ package final class MemoryStore {
         } catch {
             throw Self.failure("keyword search", error)
         }
+    }
+
+    /// The keyword search within one browser's sessions.
+    func keywordSearch(_ expression: String, browser realm: Realm, excluding: Set<Int64>, k: Int) throws(SQLiteError) -> [Scored] {
+        let stmt = try db.prepare("""
+            SELECT m.id, bm25(message_words) AS score FROM message_words JOIN messages m ON m.id = message_words.rowid
+            JOIN web_sessions w ON w.session = m.session
+            WHERE message_words MATCH ?1 AND m.role IN ('user', 'assistant') AND w.identity = ?2
+            ORDER BY score, m.id LIMIT ?3
+            """)
+        try stmt.bind([.text(expression), .text(realm.key), SQLValue(k + excluding.count)])
+        var out: [Scored] = []
+        while try stmt.step(), out.count < k {
+            let id = Int64(stmt.int(0))
+            guard !excluding.contains(id), case .real(let bm25) = stmt.value(1) else { continue }
+            out.append(Scored(id: id, score: Float(-bm25)))
+        }
+        stmt.reset()
+        return out
     }
 
     /// The messages with these ids, in id order; ids not stored are left out.

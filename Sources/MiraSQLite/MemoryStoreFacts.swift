@@ -62,9 +62,34 @@ extension MemoryStore {
         }
     }
 
-    /// Facts not superseded, most recently seen first, at most `limit`.
-    package func currentFacts(limit: Int) throws(StageError) -> [StoredFact] {
-        try facts("WHERE f.superseded_by IS NULL ORDER BY f.last_seen DESC, f.id DESC LIMIT ?", [SQLValue(max(0, limit))], what: "facts")
+    /// Facts not superseded, most recently seen first, at most `limit`;
+    /// only `realm`'s when one is given.
+    package func currentFacts(limit: Int, realm: Realm? = nil) throws(StageError) -> [StoredFact] {
+        guard let realm else {
+            return try facts("WHERE f.superseded_by IS NULL ORDER BY f.last_seen DESC, f.id DESC LIMIT ?", [SQLValue(max(0, limit))], what: "facts")
+        }
+        return try facts("WHERE f.superseded_by IS NULL AND \(Realm.keyOf("f.session")) = ? ORDER BY f.last_seen DESC, f.id DESC LIMIT ?",
+                         [.text(realm.key), SQLValue(max(0, limit))], what: "facts")
+    }
+
+    /// Whether fact `id` exists and is `realm`'s.
+    package func fact(_ id: Int64, isIn realm: Realm) throws(StageError) -> Bool {
+        try exists("SELECT 1 FROM facts f WHERE f.id = ?1 AND \(Realm.keyOf("f.session")) = ?2", id, realm, what: "fact look-up")
+    }
+
+    /// Whether summary `id` exists and is `realm`'s.
+    package func summary(_ id: Int64, isIn realm: Realm) throws(StageError) -> Bool {
+        try exists("SELECT 1 FROM summaries s WHERE s.id = ?1 AND s.text <> '' AND \(Realm.keyOf("s.session")) = ?2", id, realm, what: "summary look-up")
+    }
+
+    private func exists(_ sql: String, _ id: Int64, _ realm: Realm, what: String) throws(StageError) -> Bool {
+        do {
+            let stmt = try db.prepare(sql)
+            try stmt.bind([.integer(id), .text(realm.key)])
+            return try stmt.step()
+        } catch {
+            throw Self.failure(what, error)
+        }
     }
 
     /// Every fact, superseded ones too (with what superseded them), oldest first.
@@ -83,25 +108,27 @@ extension MemoryStore {
     /// at least `threshold` cosine with an older current fact is marked
     /// superseded by it (kept, never deleted), and the older one is
     /// reinforced: `seen` grows by the newer's count (1 for a fact said once)
-    /// and `last_seen` becomes the later of the two. Returns how many were folded.
+    /// and `last_seen` becomes the later of the two. Facts of different
+    /// realms are never folded together. Returns how many were folded.
     @discardableResult
     package func mergeNearDuplicateFacts(threshold: Float) throws(StageError) -> Int {
         do {
             return try db.writeTransaction { () throws(SQLiteError) -> Int in
                 let stmt = try db.prepare("""
-                    SELECT f.id, f.seen, f.last_seen, v.vector FROM facts f JOIN fact_vectors v ON v.fact = f.id
-                    WHERE f.superseded_by IS NULL ORDER BY f.id
+                    SELECT f.id, f.seen, f.last_seen, v.vector, \(Realm.keyOf("f.session")) FROM facts f
+                    JOIN fact_vectors v ON v.fact = f.id WHERE f.superseded_by IS NULL ORDER BY f.id
                     """)
-                var kept: [(id: Int64, vector: [Float])] = []
+                var keptByRealm: [String: [(id: Int64, vector: [Float])]] = [:]
                 var folds: [(newer: Int64, older: Int64, seen: Int, lastSeen: String)] = []
                 while try stmt.step() {
                     guard let v = try stmt.withBlob(3, { Vectors.decode($0) }) else { continue }
                     let id = Int64(stmt.int(0))
-                    let best = Vectors.topK(query: v, vectors: kept, k: 1).first
+                    let realm = stmt.text(4) ?? ""
+                    let best = Vectors.topK(query: v, vectors: keptByRealm[realm] ?? [], k: 1).first
                     if let best, best.score >= threshold {
                         folds.append((id, best.id, stmt.int(1), stmt.text(2) ?? ""))
                     } else {
-                        kept.append((id, v))
+                        keptByRealm[realm, default: []].append((id, v))
                     }
                 }
                 stmt.reset()
@@ -120,6 +147,29 @@ extension MemoryStore {
 
     // MARK: Summaries
 
+    /// A summary from the columns id, session, first_message, last_message, text, model, time.
+    static func summary(_ stmt: Statement) -> StoredSummary {
+        StoredSummary(
+            id: Int64(stmt.int(0)), session: stmt.text(1) ?? "", firstMessage: Int64(stmt.int(2)), lastMessage: Int64(stmt.int(3)),
+            text: stmt.text(4) ?? "", model: stmt.text(5) ?? "", time: stmt.text(6) ?? "")
+    }
+
+    /// `realm`'s summaries, newest first.
+    package func summaries(realm: Realm) throws(StageError) -> [StoredSummary] {
+        do {
+            let stmt = try db.prepare("""
+                SELECT s.id, s.session, s.first_message, s.last_message, s.text, s.model, s.time FROM summaries s
+                WHERE s.text <> '' AND \(Realm.keyOf("s.session")) = ? ORDER BY s.time DESC, s.id DESC
+                """)
+            try stmt.bind([.text(realm.key)])
+            var out: [StoredSummary] = []
+            while try stmt.step() { out.append(Self.summary(stmt)) }
+            return out
+        } catch {
+            throw Self.failure("summaries", error)
+        }
+    }
+
     /// The session's summary that reaches furthest; nil when it has none.
     package func latestSummary(session: String) throws(StageError) -> StoredSummary? {
         do {
@@ -130,9 +180,7 @@ extension MemoryStore {
             try stmt.bind([.text(session)])
             guard try stmt.step() else { return nil }
             defer { stmt.reset() }
-            return StoredSummary(
-                id: Int64(stmt.int(0)), session: stmt.text(1) ?? "", firstMessage: Int64(stmt.int(2)), lastMessage: Int64(stmt.int(3)),
-                text: stmt.text(4) ?? "", model: stmt.text(5) ?? "", time: stmt.text(6) ?? "")
+            return Self.summary(stmt)
         } catch {
             throw Self.failure("summary", error)
         }
@@ -241,6 +289,25 @@ extension MemoryStore {
             return found
         } catch {
             throw Self.failure("forget fact \(id)", error)
+        }
+    }
+
+    /// Forgets a summary's words, then checkpoints the WAL (as
+    /// `forget(message:)`). The row stays with empty text, which no summary
+    /// may have (`addSummary`): it still marks its messages as summed up,
+    /// so the next summary run does not write the same memory again; the
+    /// messages themselves stay. Returns false when there was no such summary.
+    @discardableResult
+    package func forget(summary id: Int64) throws(StageError) -> Bool {
+        do {
+            let found = try db.writeTransaction { () throws(SQLiteError) -> Bool in
+                try db.prepare("UPDATE summaries SET text = '' WHERE id = ? AND text <> ''").run([.integer(id)])
+                return db.changes > 0
+            }
+            if found { _ = try checkpoint() }
+            return found
+        } catch {
+            throw Self.failure("forget summary \(id)", error)
         }
     }
 

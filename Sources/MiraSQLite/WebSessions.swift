@@ -1,26 +1,32 @@
 import MiraShared
 import MiraSystem
 
-/// A session as one web identity sees it: its own sessions only, with
-/// those that have no message yet (a conversation just started).
+/// A session as one realm sees it on the web, with those that have no
+/// message yet (a conversation just started).
 package struct WebSession: Equatable, Sendable {
     package var session: String
     package var messages: Int
     /// The last message's time, else when the session was started.
     package var lastActivity: String
+    /// The first thing the person said in it, cut to `WebSession.titleLength`
+    /// characters; "" while it is empty.
+    package var title: String
+
+    package static let titleLength = 60
 }
 
-/// Which web identity owns which session (table `web_sessions`). A session
-/// belongs to the identity that started it and to no other; sessions never
-/// started on the web belong to no identity, so no browser can read them.
+/// Which realm owns which session (table `web_sessions`, see `Realm`). A
+/// session started in a browser belongs to that browser and to no other;
+/// the local person (the owner link) sees every session no browser owns,
+/// which is every session `mira` started.
 extension SessionStore {
-    /// Starts a session owned by `identity` and returns its id.
-    package func startWebSession(identity: String) throws(StageError) -> String {
+    /// Starts a session owned by `realm` and returns its id.
+    package func startWebSession(realm: Realm) throws(StageError) -> String {
         let id = Identifiers.newSessionID()
         do {
             try db.writeTransaction { () throws(SQLiteError) in
                 try db.prepare("INSERT INTO web_sessions (session, identity, created) VALUES (?, ?, ?)")
-                    .run([.text(id), .text(identity), .text(SystemTime.nowISO8601())])
+                    .run([.text(id), .text(realm.key), .text(SystemTime.nowISO8601())])
             }
         } catch {
             throw StageError(.storeFailed, "new web session: \(error.message)")
@@ -28,29 +34,44 @@ extension SessionStore {
         return id
     }
 
-    /// Whether `session` is `identity`'s own.
-    package func webSession(_ session: String, isOwnedBy identity: String) throws(StageError) -> Bool {
+    /// Whether `session` exists and is `realm`'s own.
+    package func webSession(_ session: String, isIn realm: Realm) throws(StageError) -> Bool {
         do {
-            let stmt = try db.prepare("SELECT 1 FROM web_sessions WHERE session = ? AND identity = ?")
-            try stmt.bind([.text(session), .text(identity)])
+            let stmt = try db.prepare("""
+                SELECT 1 WHERE \(Realm.keyOf("?1")) = ?2
+                    AND (EXISTS (SELECT 1 FROM web_sessions WHERE session = ?1) OR EXISTS (SELECT 1 FROM sessions WHERE id = ?1))
+                """)
+            try stmt.bind([.text(session), .text(realm.key)])
             return try stmt.step()
         } catch {
             throw StageError(.storeFailed, "web session look-up: \(error.message)")
         }
     }
 
-    /// The identity's sessions, most recently active first.
-    package func webSessions(identity: String) throws(StageError) -> [WebSession] {
+    /// The realm's sessions, most recently active first.
+    package func webSessions(realm: Realm) throws(StageError) -> [WebSession] {
+        // A browser's sessions are all in web_sessions; the local person's
+        // are those plus every stored session no browser owns.
+        let local = realm == .local ? """
+            UNION ALL SELECT s.id, s.messages, s.last_activity FROM sessions s
+            WHERE NOT EXISTS (SELECT 1 FROM web_sessions w WHERE w.session = s.id)
+            """ : ""
         do {
             let stmt = try db.prepare("""
-                SELECT w.session, coalesce(s.messages, 0), coalesce(s.last_activity, w.created) AS last
-                FROM web_sessions w LEFT JOIN sessions s ON s.id = w.session
-                WHERE w.identity = ? ORDER BY last DESC, w.session
+                SELECT o.session, o.messages, o.last,
+                    coalesce((SELECT substr(content, 1, \(WebSession.titleLength)) FROM messages
+                              WHERE session = o.session AND role = 'user' ORDER BY id LIMIT 1), '')
+                FROM (
+                    SELECT w.session, coalesce(s.messages, 0) AS messages, coalesce(s.last_activity, w.created) AS last
+                    FROM web_sessions w LEFT JOIN sessions s ON s.id = w.session WHERE w.identity = ?
+                    \(local)
+                ) o ORDER BY o.last DESC, o.session
                 """)
-            try stmt.bind([.text(identity)])
+            try stmt.bind([.text(realm.key)])
             var out: [WebSession] = []
             while try stmt.step() {
-                out.append(WebSession(session: stmt.text(0) ?? "", messages: stmt.int(1), lastActivity: stmt.text(2) ?? ""))
+                out.append(WebSession(session: stmt.text(0) ?? "", messages: stmt.int(1), lastActivity: stmt.text(2) ?? "",
+                                      title: stmt.text(3) ?? ""))
             }
             return out
         } catch {

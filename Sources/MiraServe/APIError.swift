@@ -7,11 +7,14 @@ package struct APIError: Error, Sendable {
     package var status: HTTPResponse.Status
     package var code: String
     package var message: String
+    /// Seconds to wait before asking again (a Retry-After header), for 429.
+    package var retryAfter: Int?
 
-    package init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+    package init(_ status: HTTPResponse.Status, _ code: String, _ message: String, retryAfter: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     /// A turn's or the store's failure. Model failures are the gateway's

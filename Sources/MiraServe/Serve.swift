@@ -26,7 +26,11 @@ package struct Server {
 
     /// `database`: `--db`, else MIRA_DB, else the data folder's. `turns`
     /// companions, each for one worker thread (so that many turns at once).
-    package init(host: String, port: Int, database: String?, turns: Int, environment: MiraSystem.Environment = .process) throws(StartFailure) {
+    /// `turnsPerMinute` per browser (0: no limit), in bursts of up to `burst`.
+    package init(
+        host: String, port: Int, database: String?, turns: Int, turnsPerMinute: Double = 30, burst: Double = 20,
+        environment: MiraSystem.Environment = .process
+    ) throws(StartFailure) {
         self.host = host
         self.port = port
         let prompt: PromptSettings
@@ -57,7 +61,9 @@ package struct Server {
             if memory {
                 do throws(UsageError) {
                     let embedder = try MemoryServices.embedder(environment: environment)
-                    companion.recaller = Recaller(indexer: Indexer(memory: MemoryStore(store), embedder: embedder))
+                    let memory = MemoryStore(store)
+                    companion.recaller = Recaller(indexer: Indexer(memory: memory, embedder: embedder))
+                    companion.summarizer = try MemoryServices.summarizer(memory: memory, environment: environment)
                 } catch {
                     throw StartFailure(message: error.message, status: .usage)
                 }
@@ -68,10 +74,12 @@ package struct Server {
             companions.append(companion)
         }
         let names = Set(registry.names)
+        let owner = MiraFolders.state(environment: environment).flatMap { Owner.load(file: $0 + "/serve-owner") }
         api = API(
             workers: Workers(companions: companions),
+            personas: registry.personas.map { PersonaInfo(name: $0.name, summary: $0.summary) },
             personaProblem: { [registry] name in names.contains(name) ? nil : registry.problem(with: name) },
-            secret: server.endpoint.apiKey)
+            secret: server.endpoint.apiKey, owner: owner, turnLimit: RateLimit(perMinute: turnsPerMinute, burst: min(burst, max(1, turnsPerMinute))))
     }
 
     /// Serves until a signal; prints `mira-serve: listening on http://HOST:PORT`
@@ -88,6 +96,14 @@ package struct Server {
                 let bound = channel.localAddress?.port ?? port
                 origins.listening(port: bound)
                 _ = LineWriter.standardOutput.writeLine("\(Self.stage): listening on http://\(shownHost):\(bound)")
+                // Always a second line, so a script reading it never waits.
+                if let owner = api.owner {
+                    _ = LineWriter.standardOutput.writeLine(
+                        "\(Self.stage): your own conversations (mira's) in a browser: http://\(shownHost):\(bound)/own?key=\(owner.key)")
+                } else {
+                    _ = LineWriter.standardOutput.writeLine(
+                        "\(Self.stage): no owner link: the state folder (XDG_STATE_HOME or HOME) cannot keep the owner's identity")
+                }
             },
             logger: logger)
         try await app.runService()

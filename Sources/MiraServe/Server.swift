@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import MiraCompanion
+import MiraPrompt
 import MiraShared
 import MiraSQLite
 import MiraSystem
@@ -11,6 +12,10 @@ package struct ServeContext: RequestContext {
     package var coreContext: CoreRequestContextStorage
     /// The browser's identity, read from its cookie or just made (by `Gate`).
     package var identity = ""
+    /// Whose conversations and memories it may see: its own, or the local
+    /// person's for the owner's browser (set by `Gate`; until then a realm
+    /// no session has).
+    package var realm = Realm.browser("none")
 
     package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -52,11 +57,13 @@ struct Gate: RouterMiddleware {
     typealias Context = ServeContext
     let origins: Origins
     let secret: String?
+    let owner: Owner?
 
     func handle(_ request: Request, context: ServeContext, next: (Request, ServeContext) async throws -> Response) async throws -> Response {
         var context = context
         let known = Identity.read(cookieHeader: request.headers[.cookie])
         context.identity = known ?? Identity.make()
+        context.realm = owner?.realm(of: context.identity) ?? .browser(context.identity)
         var response: Response
         if request.method != .get && request.method != .head, let origin = request.headers[.origin], !origins.allows(origin) {
             // A page elsewhere (or a sandboxed one: "null") may not act for this browser.
@@ -74,7 +81,8 @@ struct Gate: RouterMiddleware {
                 response = API.error(APIError(.internalServerError, "internal", "the server failed: \(error)"), hiding: secret)
             }
         }
-        if known == nil { response.headers[.setCookie] = Identity.setCookie(context.identity) }
+        // The owner link sets its own cookie.
+        if known == nil && response.headers[.setCookie] == nil { response.headers[.setCookie] = Identity.setCookie(context.identity) }
         return response
     }
 }
@@ -85,53 +93,73 @@ package struct API: Sendable {
     package static let maxBody = 64 << 10
 
     let workers: Workers
-    /// Persona names a request may force (checked before a worker is asked).
+    /// The personas a request may force, in the registry's order, with a line about each.
+    let personas: [PersonaInfo]
+    /// Why a persona name may not be forced (nil: it may).
     let personaProblem: @Sendable (String) -> String?
     /// The API key: never in a response, even if an error message echoed it.
     let secret: String?
+    /// The local person's browser (nil: no owner link this run).
+    let owner: Owner?
+    /// Turns per identity.
+    let turnLimit: RateLimit
+    /// Sessions whose summary is being written now (one at a time each).
+    let summaryRuns = SummaryRuns()
 
-    package init(workers: Workers, personaProblem: @escaping @Sendable (String) -> String?, secret: String?) {
+    package init(
+        workers: Workers, personas: [PersonaInfo], personaProblem: @escaping @Sendable (String) -> String?, secret: String?,
+        owner: Owner? = nil, turnLimit: RateLimit = RateLimit(perMinute: 0, burst: 1)
+    ) {
         self.workers = workers
+        self.personas = personas
         self.personaProblem = personaProblem
         self.secret = secret
+        self.owner = owner
+        self.turnLimit = turnLimit
     }
 
     package func router(origins: Origins) -> Router<ServeContext> {
         let router = Router(context: ServeContext.self)
-        router.add(middleware: Gate(origins: origins, secret: secret))
+        router.add(middleware: Gate(origins: origins, secret: secret, owner: owner))
         router.get("/") { _, _ in Page.response(Page.html, type: "text/html; charset=utf-8") }
         router.get("/app.js") { _, _ in Page.response(Page.script, type: "text/javascript; charset=utf-8") }
         router.get("/app.css") { _, _ in Page.response(Page.css, type: "text/css; charset=utf-8") }
         router.get("/healthz") { _, _ in API.json(["status": "ok"]) }
-        router.post("/sessions") { _, context in try await startSession(context.identity) }
-        router.get("/sessions") { _, context in try await sessions(context.identity) }
-        router.get("/history") { request, context in try await history(request, identity: context.identity) }
-        router.post("/chat") { request, context in try await chat(request, identity: context.identity) }
+        router.get("/own") { request, _ in try own(request) }
+        router.get("/personas") { _, _ in personaList() }
+        router.post("/sessions") { _, context in try await startSession(context.realm) }
+        router.get("/sessions") { _, context in try await sessions(context.realm) }
+        router.get("/history") { request, context in try await history(request, realm: context.realm) }
+        router.post("/chat") { request, context in try await chat(request, context: context) }
+        router.get("/memory") { _, context in try await memory(context.realm) }
+        router.delete("/memory/facts/:id") { _, context in try await forget(.fact, context) }
+        router.delete("/memory/summaries/:id") { _, context in try await forget(.summary, context) }
         return router
     }
 
     // MARK: Routes
 
-    func startSession(_ identity: String) async throws(APIError) -> Response {
-        let id = try await onWorker { companion throws(StageError) in try companion.store.startWebSession(identity: identity) }
+    func startSession(_ realm: Realm) async throws(APIError) -> Response {
+        let id = try await onWorker { companion throws(StageError) in try companion.store.startWebSession(realm: realm) }
         return API.json(["session": .string(id)], status: .created)
     }
 
-    func sessions(_ identity: String) async throws(APIError) -> Response {
-        let list = try await onWorker { companion throws(StageError) in try companion.store.webSessions(identity: identity) }
+    func sessions(_ realm: Realm) async throws(APIError) -> Response {
+        let list = try await onWorker { companion throws(StageError) in try companion.store.webSessions(realm: realm) }
         let rows: [JSON] = list.map {
-            ["session": .string($0.session), "messages": .int($0.messages), "last_activity": .string($0.lastActivity)]
+            ["session": .string($0.session), "messages": .int($0.messages), "last_activity": .string($0.lastActivity),
+             "title": .string($0.title)]
         }
         return API.json(["sessions": .array(rows)])
     }
 
-    func history(_ request: Request, identity: String) async throws(APIError) -> Response {
+    func history(_ request: Request, realm: Realm) async throws(APIError) -> Response {
         guard let given = request.uri.queryParameters["session"] else {
             throw APIError(.badRequest, "no_session_given", "say which session: GET /history?session=ID")
         }
         let id = try Self.checkedSession(String(given))
         let messages = try await onWorker { companion throws(StageError) -> [JSON]? in
-            guard try companion.store.webSession(id, isOwnedBy: identity) else { return nil }
+            guard try companion.store.webSession(id, isIn: realm) else { return nil }
             var out: [JSON] = []
             try companion.store.export(session: id) { stored in
                 var o = stored.message.json.objectValue ?? JSONObject()
@@ -145,20 +173,25 @@ package struct API: Sendable {
         return API.json(["session": .string(id), "messages": .array(messages)])
     }
 
-    func chat(_ request: Request, identity: String) async throws(APIError) -> Response {
+    func chat(_ request: Request, context: ServeContext) async throws(APIError) -> Response {
         let turn = try await ChatRequest(request, personaProblem: personaProblem)
+        if let wait = turnLimit.take(context.identity) {
+            throw APIError(.tooManyRequests, "rate_limited", "too many turns from this browser; try again in \(wait) s", retryAfter: wait)
+        }
+        let realm = context.realm
         // The session first, so an unknown one is a plain 404 even when streaming.
         let session = try await onWorker { companion throws(StageError) -> String? in
             let store = companion.store
-            if let asked = turn.session { return try store.webSession(asked, isOwnedBy: identity) ? asked : nil }
-            if let latest = try store.webSessions(identity: identity).first { return latest.session }
-            return try store.startWebSession(identity: identity)
+            if let asked = turn.session { return try store.webSession(asked, isIn: realm) ? asked : nil }
+            if let latest = try store.webSessions(realm: realm).first { return latest.session }
+            return try store.startWebSession(realm: realm)
         }
         guard let session else { throw APIError.noSession(turn.session ?? "") }
         if request.uri.queryParameters["stream"] == "1" { return try stream(turn, session: session) }
         let record = try await onWorker { companion throws(StageError) in
             try companion.take(message: turn.message, session: session, persona: turn.persona)
         }
+        summarizeLater(session)
         return API.json(try Self.reply(record, session: session))
     }
 
@@ -178,6 +211,7 @@ package struct API: Sendable {
             do {
                 let record = try companion.take(message: turn.message, session: session, persona: turn.persona)
                 sink.yield(ServerEvent.bytes("reply", try Self.reply(record, session: session)))
+                summarizeLater(session)
             } catch let error as StageError {
                 sink.yield(ServerEvent.bytes("error", APIError(error).json(hiding: secret)))
             } catch {
@@ -240,7 +274,9 @@ package struct API: Sendable {
     }
 
     static func error(_ error: APIError, hiding secret: String?) -> Response {
-        json(["error": error.json(hiding: secret)], status: error.status)
+        var response = json(["error": error.json(hiding: secret)], status: error.status)
+        if let wait = error.retryAfter { response.headers[.retryAfter] = String(wait) }
+        return response
     }
 }
 

@@ -22,6 +22,8 @@ struct MiraServeCommand: AsyncParsableCommand {
     @Option(help: "The SQLite database file.") var db: String?
     @Option(help: ArgumentHelp("How many turns run at once (each on its own thread and connection).", valueName: "n"))
     var turns = 4
+    @Option(help: ArgumentHelp("Turns one browser may take a minute, after a first burst of up to 20 (0: no limit).", valueName: "n"))
+    var turnsPerMinute = 30
 
     static func main() async {
         Startup.prepare(stage: Server.stage)
@@ -40,13 +42,14 @@ struct MiraServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535, not \(port)") }
         guard (1...64).contains(turns) else { throw ValidationError("--turns must be 1...64, not \(turns)") }
+        guard (0...100_000).contains(turnsPerMinute) else { throw ValidationError("--turns-per-minute must be 0...100000, not \(turnsPerMinute)") }
         guard !host.isEmpty else { throw ValidationError("--host must not be empty") }
     }
 
     func run() async throws {
         let server: Server
         do {
-            server = try Server(host: host, port: port, database: db, turns: turns)
+            server = try Server(host: host, port: port, database: db, turns: turns, turnsPerMinute: Double(turnsPerMinute))
         } catch {
             fatal(stage: Server.stage, error.message, status: error.status)
         }

@@ -9,9 +9,11 @@ final class Served {
     let process = Process()
     let lifeline = Pipe()
     let port: Int
+    /// The owner link's path and key (`/own?key=…`) from the second line, if printed.
+    let ownerPath: String?
     private var stopped: Int32?
 
-    init(_ world: World, environment extra: [String: String] = [:]) throws {
+    init(_ world: World, arguments: [String] = [], environment extra: [String: String] = [:]) throws {
         self.world = world
         var env = ProcessInfo.processInfo.environment
         env["OPENAI_BASE_URL"] = world.baseURL
@@ -28,13 +30,13 @@ final class Served {
         // if it has not gone 10 s after SIGTERM) and exits with its status;
         // nothing it starts outlives it (Foundation waits for all of them).
         let script = """
-            "$0" --port 0 </dev/null 2>"$1" & pid=$!
+            "$0" --port 0 "${@:2}" </dev/null 2>"$1" & pid=$!
             cat >/dev/null
             kill -TERM $pid
             for i in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
             kill -KILL $pid 2>/dev/null; wait $pid
             """
-        process.arguments = ["-c", script, binDirectory + "/mira-serve", world.dir + "/serve.err"]
+        process.arguments = ["-c", script, binDirectory + "/mira-serve", world.dir + "/serve.err"] + arguments
         let out = Pipe()
         process.standardOutput = out
         process.standardInput = lifeline
@@ -48,11 +50,14 @@ final class Served {
             throw error
         }
         spawnLock.unlock()
-        var line = Data()
-        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
-            line.append(byte)
+        func readLine() throws -> String {
+            var line = Data()
+            while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
+                line.append(byte)
+            }
+            return String(decoding: line, as: UTF8.self)
         }
-        let text = String(decoding: line, as: UTF8.self)
+        let text = try readLine()
         let prefix = "mira-serve: listening on http://127.0.0.1:"
         guard text.hasPrefix(prefix), let port = Int(text.dropFirst(prefix.count)) else {
             try? lifeline.fileHandleForWriting.close()
@@ -61,6 +66,9 @@ final class Served {
             throw WorldError(message: "mira-serve did not start: \(text) \(errors)")
         }
         self.port = port
+        // Both lines are written at once, when the port is bound.
+        let link = try readLine()
+        ownerPath = link.range(of: "/own?key=").map { String(link[$0.lowerBound...]) }
     }
 
     deinit { _ = stop() }
