@@ -15,7 +15,7 @@ extension Page {
         aside { font-size: .9rem; }
         .list { list-style: none; margin: 0; padding: 0; }
         .list li { display: flex; align-items: baseline; gap: .4rem; padding: .25rem 0; border-bottom: 1px solid #f2f2f2; }
-        .list li > span { flex: 1; overflow-wrap: anywhere; }
+        .list li > span:first-child { flex: 1; overflow-wrap: anywhere; }
         .conversation { flex: 1; text-align: left; background: none; border: 0; padding: .2rem; cursor: pointer; overflow-wrap: anywhere; }
         .conversation[aria-current="true"] { font-weight: 600; background: #f3f0fa; }
         .forget { font-size: .8rem; }

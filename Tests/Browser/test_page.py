@@ -197,11 +197,20 @@ class Browser:
               m.querySelector(".text").textContent,
               m.querySelector(".note") ? m.querySelector(".note").textContent : ""]);""")
 
+    # Lists are read in one script call: the page redraws them after each reply.
     def facts(self):
-        return [li.find_element(By.CSS_SELECTOR, "span").text for li in self.finds("#facts li")]
+        return self.driver.execute_script(
+            'return [...document.querySelectorAll("#facts li > span:first-child")].map((s) => s.textContent)')
 
     def conversations(self):
-        return [b.text for b in self.finds("#conversations .conversation")]
+        return self.driver.execute_script(
+            'return [...document.querySelectorAll("#conversations .conversation")].map((b) => b.textContent)')
+
+    def forget(self, fact):
+        """Clicks Forget beside the fact."""
+        self.driver.execute_script("""
+            for (const li of document.querySelectorAll("#facts li"))
+              if (li.firstChild.textContent === arguments[0]) li.querySelector(".forget").click();""", fact)
 
     def until(self, condition, what, timeout=WAIT):
         try:
@@ -309,18 +318,19 @@ class PageTests(unittest.TestCase):
         first = self.browser()
         first.open()
         first.say_and_wait("my name is Zephyrine and I have a cat called Quillon")
-        first.reload()
-        self.assertEqual(len(first.messages()), 2, "the first profile keeps its conversation")
-        if not first.find("#memory").get_attribute("hidden"):
-            first.until(lambda d: len(first.facts()) > 0, "the first profile's facts in its memory panel")
+        first.until(lambda d: len(first.facts()) == 2, "the first profile's two facts in its memory panel")
         other = self.browser()
         other.open()
         self.assertEqual(other.messages(), [])
         self.assertEqual(other.conversations(), [], "no conversation of the first profile is listed")
         self.assertEqual(other.facts(), [], "no memory of the first profile is shown")
+        _, text, _ = other.say_and_wait("tell me about my cat and my name")
+        self.assertNotIn("Quillon", text, "the second profile's turn recalls nothing of the first's")
+        self.assertNotIn("Zephyrine", text)
         page = other.find("body").text
         self.assertNotIn("Zephyrine", page)
         self.assertNotIn("Quillon", page)
+        self.assertEqual(other.facts(), [])
 
     def test_markup_in_a_reply_shows_as_text(self):
         b = self.browser()
@@ -358,6 +368,41 @@ class PageTests(unittest.TestCase):
         self.assertEqual(b.finds("#log .unsent"), [])
         self.assertEqual(b.find("#message").get_attribute("value"), "")
 
+    def test_the_persona_menu_switches_between_turns_and_is_kept(self):
+        b = self.browser()
+        b.open()
+        menu = Select(b.find("#persona"))
+        names = [o.get_attribute("value") for o in menu.options]
+        self.assertEqual(names[0], "", "the first choice is auto")
+        self.assertGreaterEqual(len(names), 3, f"auto and the personas: {names!r}")
+        chosen_by_model = b.say_and_wait("hello there")[2].split(" · ")[0]
+        forced = next(n for n in names[1:] if n != chosen_by_model)
+        menu.select_by_value(forced)
+        self.assertEqual(b.say_and_wait("hello again")[2].split(" · ")[0], forced, "the next turn has the chosen persona")
+        b.reload()
+        self.assertEqual(b.find("#persona").get_attribute("value"), forced, "the choice outlives a reload")
+        self.assertEqual(b.say_and_wait("and once more")[2].split(" · ")[0], forced)
+        Select(b.find("#persona")).select_by_value("")
+        self.assertEqual(b.say_and_wait("back to you")[2].split(" · ")[0], chosen_by_model, "auto: the model picks again")
+        notes = [m[2].split(" · ")[0] for m in b.messages() if m[0] == "assistant"]
+        self.assertEqual(notes, [chosen_by_model, forced, forced, chosen_by_model], "each reply keeps its own persona")
+
+    def test_what_mira_remembers_and_forgetting_a_fact(self):
+        b = self.browser()
+        b.open()
+        self.assertTrue(b.find("#memory").is_displayed())
+        self.assertEqual(b.facts(), [])
+        b.say_and_wait("I have a cat called Miso")
+        b.until(lambda d: "has a cat called Miso" in b.facts(), "the planted fact in the memory panel")
+        b.say_and_wait("my name is Ada")
+        b.until(lambda d: "is called Ada" in b.facts(), "the second fact, after the next reply")
+        b.forget("has a cat called Miso")
+        b.until(lambda d: b.facts() == ["is called Ada"], "the forgotten fact to leave the panel")
+        b.reload()
+        self.assertEqual(b.facts(), ["is called Ada"], "forgotten for good, not only on the page")
+        _, text, _ = b.say_and_wait("what do you know about my cat")
+        self.assertNotIn("Miso", text, "Mira no longer recalls the forgotten fact")
+
     def test_a_phone_sized_screen_fits_and_folds_the_panels(self):
         b = self.browser(width=375, height=740, phone=True)
         b.open()
@@ -372,6 +417,7 @@ class PageTests(unittest.TestCase):
         b.until(lambda d: b.find("#side").is_displayed(), "the panels to unfold")
         self.assertEqual(b.find("#panels").get_attribute("aria-expanded"), "true")
         self.assertEqual(len(b.conversations()), 1)
+        b.driver.save_screenshot(os.path.join(ARGS.shots, "phone.png"))  # to look at, not compared
 
     def test_new_conversation_and_switching_between_them(self):
         b = self.browser()
