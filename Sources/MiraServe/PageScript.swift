@@ -20,9 +20,7 @@ extension Page {
             const problem = await answer.json();
             if (problem.error && problem.error.message) message = problem.error.message;
           } catch (_) { /* not JSON: keep the status line */ }
-          const wait = answer.headers.get("Retry-After");
-          if (wait) message += " (try again in " + wait + " s)";
-          throw new Error(message);
+          throw new Error(message);  // the API's messages say what to do (a 429's, how long to wait)
         }
 
         async function getJSON(path) {

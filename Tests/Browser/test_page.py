@@ -49,7 +49,9 @@ class Servers:
         self.processes = []
         try:
             self.fake_url = self._start_fake()
-            self.url = self._start_serve()
+            self.url = self._start_serve("serve")
+            # A second one that allows one turn a minute, for the page's view of 429.
+            self.limited_url = self._start_serve("limited", "--turns-per-minute", "1")
         except BaseException:
             self.stop()
             raise
@@ -70,7 +72,7 @@ class Servers:
             raise RuntimeError(f"the fake model server did not start: {line!r} (see {self.folder}/fake.err)")
         return f"http://127.0.0.1:{line[5:]}"
 
-    def _start_serve(self):
+    def _start_serve(self, name, *options):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MIRA_", "OPENAI_"))}
         env.update({
             "XDG_CONFIG_HOME": os.path.join(self.folder, "config"),
@@ -81,11 +83,11 @@ class Servers:
             "MIRA_EMBED_MODEL": "fake-embedding",  # memory on: facts, recall, the memory view
             "MIRA_EMBED_BASE_URL": self.fake_url + "/v1",
         })
-        line = self._spawn([ARGS.serve, "--port", "0", "--db", os.path.join(self.folder, "mira.db")], "serve.err",
-                           env=env, stdin=subprocess.DEVNULL)
+        line = self._spawn([ARGS.serve, "--port", "0", "--db", os.path.join(self.folder, name + ".db"), *options],
+                           name + ".err", env=env, stdin=subprocess.DEVNULL)
         found = re.fullmatch(r"mira-serve: listening on (http://\S+)", line)
         if not found:
-            with open(os.path.join(self.folder, "serve.err")) as err:
+            with open(os.path.join(self.folder, name + ".err")) as err:
                 raise RuntimeError(f"mira-serve did not start: {line!r} {err.read().strip()}")
         return found.group(1)
 
@@ -158,8 +160,8 @@ class Browser:
 
     # What a person does
 
-    def open(self):
-        self.driver.get(SERVERS.url + "/")
+    def open(self, url=None):
+        self.driver.get((url or SERVERS.url) + "/")
         self.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true",
                    "the page to finish loading")
 
@@ -402,6 +404,21 @@ class PageTests(unittest.TestCase):
         self.assertEqual(b.facts(), ["is called Ada"], "forgotten for good, not only on the page")
         _, text, _ = b.say_and_wait("what do you know about my cat")
         self.assertNotIn("Miso", text, "Mira no longer recalls the forgotten fact")
+
+    def test_a_refused_turn_says_why_and_keeps_the_message(self):
+        b = self.browser()
+        b.open(SERVERS.limited_url)
+        b.say_and_wait("one turn is allowed")
+        b.say("a second one is too many")
+        b.until(lambda d: b.find("#problem").is_displayed(), "the problem line")
+        problem = b.find("#problem-text").text
+        self.assertRegex(problem, r"^Not sent: too many turns .*try again in \d+ s", "the server's message is shown")
+        self.assertEqual(problem.count("try again"), 1, problem)
+        self.assertTrue(b.find("#retry").is_displayed())
+        self.assertEqual(b.find("#message").get_attribute("value"), "a second one is too many")
+        self.assertEqual([m[0] for m in b.messages()], ["user", "assistant", "user"], "no reply to the refused message")
+        self.assertEqual(len(b.finds("#log .unsent")), 1)
+        self.assertFalse(b.find("#typing").is_displayed())
 
     def test_a_phone_sized_screen_fits_and_folds_the_panels(self):
         b = self.browser(width=375, height=740, phone=True)
