@@ -35,6 +35,20 @@ swift build --product mira-serve >&2
 bin=$(swift build --show-bin-path)
 mkdir -p .build/browser
 
+# The tests run in a process group of their own, stopped as a whole when this
+# script ends however it ends: a browser whose driver died with a crashed test
+# would otherwise live on. (The servers also die with the test process.)
 # Selenium Manager must never fetch a driver or a browser: both are Debian's.
-SE_OFFLINE=true exec "$venv/bin/python" Tests/Browser/test_page.py \
-    --serve "$bin/mira-serve" --fake Tests/Support/fake_openai.py --shots .build/browser "$@"
+# Their scratch folders (database, browser profiles) go under one folder,
+# removed at the end too.
+scratch=$(mktemp -d -t mira-browser.XXXXXX)
+TMPDIR="$scratch" SE_OFFLINE=true setsid "$venv/bin/python" Tests/Browser/test_page.py \
+    --serve "$bin/mira-serve" --fake Tests/Support/fake_openai.py --shots .build/browser "$@" &
+tests=$!
+trap 'kill -TERM -- "-$tests" 2>/dev/null; wait "$tests" 2>/dev/null; rm -rf "$scratch"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+status=0
+wait "$tests" || status=$?
+[ "$status" -eq 0 ] || echo "browser tests: failed (exit status $status)" >&2
+exit "$status"

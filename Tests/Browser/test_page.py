@@ -145,7 +145,7 @@ class Browser:
         if os.geteuid() == 0:
             options.add_argument("--no-sandbox")  # Chromium's sandbox refuses to run as root
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        service = Service(executable_path=shutil.which("chromedriver"))
+        service = Service(executable_path=shutil.which("chromedriver"), popen_kw={"preexec_fn": die_with_parent})
         try:
             self.driver = webdriver.Chrome(options=options, service=service)
         except BaseException:
