@@ -137,13 +137,13 @@ extension Page {
             });
             if (!finished) throw new Error("the answer ended before Mira's reply was complete");
             failed = null;
-            if (box.value === text) box.value = "";
+            if (box.value.trim() === text) box.value = "";  // a retried message leaves the box
           } catch (error) {
             if (reply) reply.remove();
             mine.classList.add("unsent");
             failed = text;
             if (!box.value.trim()) box.value = text;
-            showProblem("Not sent: " + error.message + ". Your message is still in the box.");
+            showProblem("Not sent: " + error.message.replace(/\.$/, "") + ". Your message is back in the box.");
           } finally {
             $("typing").hidden = true;
             busy = false;
@@ -164,8 +164,7 @@ extension Page {
           const list = (await getJSON("/sessions")).sessions || [];
           const items = list.map((s) => {
             const li = element("li");
-            const title = s.title || (s.messages ? s.messages + " messages" : "(empty conversation)");
-            const button = element("button", "conversation", title);
+            const button = element("button", "conversation", s.title || "(empty conversation)");
             button.type = "button";
             button.dataset.session = s.session;
             button.addEventListener("click", () => {
@@ -240,7 +239,9 @@ extension Page {
         $("say").addEventListener("submit", (event) => {
           event.preventDefault();
           const text = box.value.trim();
-          if (text && !busy) send(text);
+          if (!text || busy) return;
+          box.value = "";
+          send(text);
         });
 
         box.addEventListener("keydown", (event) => {
