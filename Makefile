@@ -34,12 +34,13 @@ release: deps
 	swift build $(RELEASE_FLAGS)
 
 # Every test: unit tests of the core and end-to-end pipelines against a
-# fake OpenAI-compatible server on loopback.
+# fake OpenAI-compatible server on loopback, and the page in headless Chromium.
 test: deps
 	swift build --build-tests
 	bench/run.sh --smoke
 	bench/batch/run.sh --smoke
 	swift test --skip-build
+	Tests/Browser/run.sh
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
 # Benchmarks on release builds: medians and ratios into bench/RESULTS.md.

@@ -3,7 +3,8 @@
 # Debian's libsqlite3-dev, libcurl4-openssl-dev and libedit-dev (and pkg-config to find them),
 # and what scripts/local-server.sh builds the local models with: a C++ compiler and make
 # (llama-server), python3 with venv (cmake, numpy and PyYAML come from PyPI into venvs
-# in the cache, never into the system), tar and gzip (the llama.cpp source).
+# in the cache, never into the system), tar and gzip (the llama.cpp source); and
+# chromium with chromium-driver for the page's browser tests (Tests/Browser/run.sh).
 set -euo pipefail
 
 missing=()
@@ -25,6 +26,8 @@ command -v jq >/dev/null 2>&1 || missing+=(jq)             # examples/chat.sh, t
 [ -x /usr/bin/curl ] || missing+=(curl)                    # the fake server's self-tests
 command -v zsh >/dev/null 2>&1 || missing+=(zsh)           # the tests read the zsh completion scripts
 command -v fish >/dev/null 2>&1 || missing+=(fish)         # and the fish ones
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)              # the page's tests in a real browser
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)   # what drives it (Selenium, from PyPI)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
