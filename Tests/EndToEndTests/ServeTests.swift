@@ -343,7 +343,7 @@ struct Answer {
         #expect(script.header("Content-Type")?.hasPrefix("text/javascript") == true)
         #expect(script.body.contains("textContent"))
         #expect(!script.body.contains("innerHTML") && !script.body.contains("insertAdjacentHTML") && !script.body.contains("eval("))
-        // It parses (node is only a syntax check here; the browser tests are to come).
+        // It parses (node only checks the syntax here; Tests/Browser runs it in Chromium).
         let check = try served.world.sh("command -v node >/dev/null || exit 0; curl -s http://127.0.0.1:\(served.port)/app.js > app.js && node --check app.js")
         #expect(check.status == 0, "\(check.stderr)")
         #expect(try served.request("GET", "/app.css").status == 200)
