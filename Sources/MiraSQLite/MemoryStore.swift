@@ -529,22 +529,37 @@ package final class MemoryStore {
         do {
             guard let expression = Self.matchExpression(words: try worthSearching(words)) else { return [] }
             var excluding = excluding
-            if let realm, session == nil {
-                if case .browser = realm { return try keywordSearch(expression, browser: realm, excluding: excluding, k: k) }
-                excluding.formUnion(try db.messageIDs(outside: realm))
+            let sql: String
+            let scope: SQLValue
+            if let session {
+                sql = """
+                    SELECT m.id, bm25(message_words) AS score FROM message_words JOIN messages m ON m.id = message_words.rowid
+                    WHERE message_words MATCH ?1 AND m.role IN ('user', 'assistant') AND m.session = ?2
+                    ORDER BY score, m.id LIMIT ?3
+                    """
+                scope = .text(session)
+            } else if let realm, case .browser = realm {
+                sql = """
+                    SELECT m.id, bm25(message_words) AS score FROM message_words JOIN messages m ON m.id = message_words.rowid
+                    JOIN web_sessions w ON w.session = m.session
+                    WHERE message_words MATCH ?1 AND m.role IN ('user', 'assistant') AND w.identity = ?2
+                    ORDER BY score, m.id LIMIT ?3
+                    """
+                scope = .text(realm.key)
+            } else {
+                // The local person's: everything but the browsers' sessions.
+                if let realm { excluding.formUnion(try db.messageIDs(outside: realm)) }
+                sql = """
+                    SELECT w.id, w.score FROM (
+                        SELECT rowid AS id, bm25(message_words) AS score FROM message_words
+                        WHERE message_words MATCH ?1 ORDER BY score LIMIT ?3 * 2
+                    ) w JOIN messages m ON m.id = w.id
+                    WHERE m.role IN ('user', 'assistant') AND ?2 IS NULL ORDER BY w.score, w.id
+                    """
+                scope = .null
             }
-            let stmt = try db.prepare(session == nil ? """
-                SELECT w.id, w.score FROM (
-                    SELECT rowid AS id, bm25(message_words) AS score FROM message_words
-                    WHERE message_words MATCH ?1 ORDER BY score LIMIT ?3 * 2
-                ) w JOIN messages m ON m.id = w.id
-                WHERE m.role IN ('user', 'assistant') AND ?2 IS NULL ORDER BY w.score, w.id
-                """ : """
-                SELECT m.id, bm25(message_words) AS score FROM message_words JOIN messages m ON m.id = message_words.rowid
-                WHERE message_words MATCH ?1 AND m.role IN ('user', 'assistant') AND m.session = ?2
-                ORDER BY score, m.id LIMIT ?3
-                """)
-            try stmt.bind([.text(expression), SQLValue(session), SQLValue(k + excluding.count)])
+            let stmt = try db.prepare(sql)
+            try stmt.bind([.text(expression), scope, SQLValue(k + excluding.count)])
             var out: [Scored] = []
             while try stmt.step(), out.count < k {
                 let id = Int64(stmt.int(0))
@@ -556,25 +571,6 @@ package final class MemoryStore {
         } catch {
             throw Self.failure("keyword search", error)
         }
-    }
-
-    /// The keyword search within one browser's sessions.
-    func keywordSearch(_ expression: String, browser realm: Realm, excluding: Set<Int64>, k: Int) throws(SQLiteError) -> [Scored] {
-        let stmt = try db.prepare("""
-            SELECT m.id, bm25(message_words) AS score FROM message_words JOIN messages m ON m.id = message_words.rowid
-            JOIN web_sessions w ON w.session = m.session
-            WHERE message_words MATCH ?1 AND m.role IN ('user', 'assistant') AND w.identity = ?2
-            ORDER BY score, m.id LIMIT ?3
-            """)
-        try stmt.bind([.text(expression), .text(realm.key), SQLValue(k + excluding.count)])
-        var out: [Scored] = []
-        while try stmt.step(), out.count < k {
-            let id = Int64(stmt.int(0))
-            guard !excluding.contains(id), case .real(let bm25) = stmt.value(1) else { continue }
-            out.append(Scored(id: id, score: Float(-bm25)))
-        }
-        stmt.reset()
-        return out
     }
 
     /// The messages with these ids, in id order; ids not stored are left out.
