@@ -47,6 +47,9 @@ struct MiraServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Each worker holds about four files (database, WAL, shared memory,
+        // the model's socket), each client connection one more.
+        OpenFileLimit.raise(toward: turns * 4 + 4096)
         let server: Server
         do {
             server = try Server(host: host, port: port, database: db, turns: turns, turnsPerMinute: Double(turnsPerMinute))
