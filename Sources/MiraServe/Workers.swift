@@ -32,6 +32,11 @@ package final class Workers: @unchecked Sendable {
     private var workers = 0
     private var idle = 0
     private var starting = 0
+    /// Guarded by `monitor`: after a worker could not start, no other is
+    /// tried before this time (monotonic ms), so a shortage of files or
+    /// threads costs one try and one line a second, not one a job.
+    private var noGrowthUntil = 0.0
+    private static let pauseAfterFailure = 1000.0
 
     /// The most workers (so turns at once) there will ever be.
     package let limit: Int
@@ -61,9 +66,6 @@ package final class Workers: @unchecked Sendable {
         let handover = Handover(first)
         startThread { [self] in self.serve(handover.companion) }
     }
-
-    /// How many workers there are now (started, or starting).
-    package var count: Int { monitor.locked { workers } }
 
     private func serve(_ companion: Companion) {
         var first = true
@@ -100,6 +102,7 @@ package final class Workers: @unchecked Sendable {
         monitor.locked {
             workers -= 1
             starting -= 1
+            noGrowthUntil = SystemTime.monotonicMilliseconds() + Self.pauseAfterFailure
         }
         if let problem { onProblem(problem) }
     }
@@ -113,7 +116,9 @@ package final class Workers: @unchecked Sendable {
             // would cost hundreds of context switches a turn.
             monitor.signal()
             // Another worker when the jobs waiting outnumber those about to take one.
-            guard queue.count - head > idle + starting, workers < limit else { return (true, false) }
+            guard queue.count - head > idle + starting, workers < limit,
+                noGrowthUntil == 0 || SystemTime.monotonicMilliseconds() >= noGrowthUntil
+            else { return (true, false) }
             workers += 1
             starting += 1
             return (true, true)

@@ -77,8 +77,8 @@ def main():
         f"{facts['delay']} ms, streamed at full speed). The floor is the same load sent straight to the fake "
         f"model in the same run: {clients} clients x {turns} requests to `/v1/chat/completions`, turn k "
         f"posting the body mira-serve sent for its turn k ({facts['body_bytes'].replace(' ', ' to ')} bytes, "
-        f"captured beforehand from the fake server's log). Each run starts a fresh `mira-serve` (default "
-        f"options) on an empty database and sends it two identical rounds; the floor goes first in odd runs "
+        f"captured beforehand from the fake server's log). Each run starts a fresh `mira-serve` "
+        f"({('options `' + facts['serve_args'] + '`') if facts.get('serve_args') else 'default options'}) on an empty database and sends it two identical rounds; the floor goes first in odd runs "
         f"and last in even ones. The client is `bench/serve/load.py` (Python asyncio, raw HTTP/1.1), the same "
         f"for both. Figures are medians over {runs} run(s); latency percentiles are over every turn of a round.")
     add("")

@@ -10,6 +10,10 @@
 #   bench/serve/run.sh --smoke    debug build, 10 x 2, 1 run; the report goes to
 #                                 a temp file; exits non-zero on any failed or lost turn
 #
+# For experiments: SERVE_CLIENTS, SERVE_TURNS, SERVE_RUNS change the sizes,
+# SERVE_ARGS adds options to mira-serve (e.g. "--turns 4"), SERVE_OUT names
+# the report (bench/serve/RESULTS.md is for the default run).
+#
 # Everything runs in a temp folder: the database, the XDG folders (so no
 # ~/.config/mira/config is read) and the fake server's request log.
 set -euo pipefail
@@ -79,7 +83,8 @@ start_fake() {  # name, then its arguments
 # mira-serve on its own database; sets serve_pid and serve_url.
 start_serve() {  # name, model base URL
   local name=$1
-  OPENAI_BASE_URL=$2 "$serve" --port 0 --db "$work/$name.db" > "$work/$name.out" 2> "$work/$name.err" &
+  # shellcheck disable=SC2086 # SERVE_ARGS is words on purpose
+  OPENAI_BASE_URL=$2 "$serve" --port 0 --db "$work/$name.db" ${SERVE_ARGS:-} > "$work/$name.out" 2> "$work/$name.err" &
   serve_pid=$!
   pids+=("$serve_pid")
   for _ in $(seq 200); do grep -q 'listening on' "$work/$name.out" && break; sleep 0.05; done
@@ -138,12 +143,13 @@ fact nproc "$(nproc)"
 fact cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 fact commit "$(git -C "$repo" rev-parse --short HEAD)$(git -C "$repo" diff --quiet HEAD -- Sources || echo ' (with uncommitted changes)')"
 fact toolchain "$(swift --version 2>&1 | head -1)"
+fact serve_args "${SERVE_ARGS:-}"
 fact python "$(python3 --version)"
 
 if ((smoke)); then
   out=$(mktemp /tmp/mira-serve-bench-smoke.XXXXXX.md)
 else
-  out=$here/RESULTS.md
+  out=${SERVE_OUT:-$here/RESULTS.md}
 fi
 python3 "$here/report.py" "$work" "$out" "$runs"
 say "report: $out"
