@@ -13,7 +13,7 @@ RELEASE_FLAGS := -c release --static-swift-stdlib
 # so the binaries link libstdc++ statically instead of loading libstdc++.so.
 STATIC_LIBS := .build/static-libs
 
-.PHONY: all deps static-libs build release test fuzz reliability bench bench-smoke bench-memory manuals install uninstall chat demo server-build server-start server-stop server-status clean
+.PHONY: all deps static-libs build release test fuzz reliability bench bench-smoke bench-serve bench-memory manuals install uninstall chat demo server-build server-start server-stop server-status clean
 
 all: build
 
@@ -53,6 +53,14 @@ bench: deps
 bench-smoke: deps
 	bench/run.sh --smoke
 	bench/batch/run.sh --smoke
+	bench/serve/run.sh --smoke
+
+# mira-serve under load (issue 15): 200 clients x 10 turns against a fake model
+# answering after 200 ms, beside the same load straight to the model; the
+# latency it adds, CPU per turn, memory over two rounds: bench/serve/RESULTS.md.
+# Not part of make bench (about a minute a run, three runs); --smoke is in bench-smoke.
+bench-serve: deps
+	bench/serve/run.sh
 
 # Memory quality with the real local embedding model (recall@1/5/10 of vector,
 # keyword and fused ranking, indexing speed): bench/memory/RESULTS.md. Starts

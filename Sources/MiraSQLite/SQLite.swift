@@ -85,6 +85,8 @@ struct DatabaseIdentity {
 /// A thin handle on one SQLite connection: just what the store needs.
 final class Connection {
     private let handle: OpaquePointer
+    /// Where this process's writers of the same file wait their turn.
+    private let writers: Monitor
 
     init(path: String, readOnly: Bool = false, immutable: Bool = false) throws(SQLiteError) {
         var db: OpaquePointer?
@@ -103,6 +105,7 @@ final class Connection {
             throw SQLiteError(code: rc, message: "cannot open \(path): \(message)")
         }
         handle = db
+        writers = WriterLine.line(for: path)
     }
 
     deinit { sqlite3_close_v2(handle) }
@@ -217,17 +220,23 @@ final class Connection {
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction: the write lock is taken
     /// up front, so concurrent writers wait on the busy timeout instead of
-    /// failing part-way with "database is locked".
+    /// failing part-way with "database is locked". Writers in this process
+    /// take turns first (`WriterLine`).
     func writeTransaction<T>(_ body: () throws(SQLiteError) -> T) throws(SQLiteError) -> T {
-        try execute("BEGIN IMMEDIATE")
-        do {
-            let result = try body()
-            try execute("COMMIT")
-            return result
-        } catch {
-            try? execute("ROLLBACK")
-            throw error
+        let outcome = writers.locked {
+            Result { () throws(SQLiteError) -> T in
+                try execute("BEGIN IMMEDIATE")
+                do throws(SQLiteError) {
+                    let result = try body()
+                    try execute("COMMIT")
+                    return result
+                } catch {
+                    try? execute("ROLLBACK")
+                    throw error
+                }
+            }
         }
+        return try outcome.get()
     }
 
     /// Rows the last INSERT, UPDATE or DELETE changed.

@@ -24,9 +24,10 @@ package struct Server {
     let port: Int
     let api: API
 
-    /// `database`: `--db`, else MIRA_DB, else the data folder's. `turns`
-    /// companions, each for one worker thread (so that many turns at once).
-    /// `turnsPerMinute` per browser (0: no limit), in bursts of up to `burst`.
+    /// `database`: `--db`, else MIRA_DB, else the data folder's. `turns`:
+    /// the most worker threads, each with its own companion, made as turns
+    /// come (so that many turns at once). `turnsPerMinute` per browser (0:
+    /// no limit), in bursts of up to `burst`.
     package init(
         host: String, port: Int, database: String?, turns: Int, turnsPerMinute: Double = 30, burst: Double = 20,
         environment: MiraSystem.Environment = .process
@@ -49,8 +50,8 @@ package struct Server {
             Diagnostics.standardError.report(stage: Self.stage, line: nil, "skipped persona file \(path): \(reason)")
         }
         let memory = EmbeddingServer.isConfigured(environment)
-        var companions: [Companion] = []
-        for _ in 0..<turns {
+        // One for each worker, made on its own thread when it starts (Workers.swift).
+        let makeCompanion = { @Sendable () throws(StartFailure) -> Companion in
             let store: SessionStore
             do throws(StageError) {
                 store = try SessionStore(path: path, access: .readWrite)
@@ -71,12 +72,19 @@ package struct Server {
                     Diagnostics.standardError.report(stage: Self.stage, line: nil, "memory left out of a turn: \(problem.message)")
                 }
             }
-            companions.append(companion)
+            return companion
         }
         let names = Set(registry.names)
         let owner = MiraFolders.state(environment: environment).flatMap { Owner.load(file: $0 + "/serve-owner") }
         api = API(
-            workers: Workers(companions: companions),
+            workers: Workers(first: try makeCompanion(), limit: turns, make: {
+                do throws(StartFailure) {
+                    return try makeCompanion()
+                } catch {
+                    Diagnostics.standardError.report(stage: Self.stage, line: nil, "no new worker: \(error.message)")
+                    return nil
+                }
+            }, onProblem: { Diagnostics.standardError.report(stage: Self.stage, line: nil, $0) }),
             personas: registry.personas.map { PersonaInfo(name: $0.name, summary: $0.summary) },
             personaProblem: { [registry] name in names.contains(name) ? nil : registry.problem(with: name) },
             secret: server.endpoint.apiKey, owner: owner, turnLimit: RateLimit(perMinute: turnsPerMinute, burst: min(burst, max(1, turnsPerMinute))))

@@ -7,15 +7,43 @@ import MiraSystem
 /// owns one `Companion` (its own SQLite connection and curl handles), so a
 /// companion is only ever used by the thread that owns it; jobs wait in one
 /// queue, first come first served.
+///
+/// Workers are made on demand: when a job arrives and every worker is busy,
+/// one more thread starts (up to `limit`), makes its own companion and stays
+/// for later jobs. A turn spends nearly all its time blocked in curl waiting
+/// for the model, and a blocked thread costs little (a 1 MiB stack of which a
+/// few pages are touched, an SQLite connection, a curl handle), so every turn
+/// in flight gets a thread of its own instead of queueing behind a few: with
+/// 4 fixed workers, 200 clients of a model that answers in 200 ms waited
+/// seconds (bench/serve). Idle workers are kept, so a second rush costs no
+/// new threads or connections.
 package final class Workers: @unchecked Sendable {
     package typealias Job = @Sendable (Companion) -> Void
+    /// Makes a new worker's companion, on that worker's thread; nil when it
+    /// cannot (the maker says why), and the jobs wait for the other workers.
+    package typealias Maker = @Sendable () -> Companion?
 
     private let monitor = Monitor()
-    /// Guarded by `monitor`.
+    /// Guarded by `monitor`: the jobs not yet taken, from `head` on.
     private var queue: [Job] = []
     private var head = 0
+    /// Guarded by `monitor`: workers alive or starting, those waiting for a
+    /// job, and those still making their companion (about to take one).
+    private var workers = 0
+    private var idle = 0
+    private var starting = 0
+    /// Guarded by `monitor`: after a worker could not start, no other is
+    /// tried before this time (monotonic ms), so a shortage of files or
+    /// threads costs one try and one line a second, not one a job.
+    private var noGrowthUntil = 0.0
+    private static let pauseAfterFailure = 1000.0
+
+    /// The most workers (so turns at once) there will ever be.
+    package let limit: Int
     /// Jobs past this many waiting are refused (503), not queued without bound.
     package let maxWaiting: Int
+    private let make: Maker
+    private let onProblem: @Sendable (String) -> Void
 
     /// A companion moved once, from the thread that made it to its worker.
     private final class Handover: @unchecked Sendable {
@@ -23,18 +51,30 @@ package final class Workers: @unchecked Sendable {
         init(_ companion: Companion) { self.companion = companion }
     }
 
-    package init(companions: [Companion], maxWaiting: Int = 1024) {
+    /// `first`: the first worker's companion, made before the server starts
+    /// (so a database that cannot be opened stops it there); `make` makes the
+    /// others' when they are needed.
+    package init(first: Companion, limit: Int, maxWaiting: Int = 1024,
+                 make: @escaping Maker, onProblem: @escaping @Sendable (String) -> Void = { _ in }) {
+        precondition(limit >= 1, "workers need a limit of at least 1")
+        self.limit = limit
         self.maxWaiting = maxWaiting
-        for companion in companions {
-            let handover = Handover(companion)
-            startThread { [self] in self.serve(handover.companion) }
-        }
+        self.make = make
+        self.onProblem = onProblem
+        workers = 1
+        starting = 1
+        let handover = Handover(first)
+        startThread { [self] in self.serve(handover.companion) }
     }
 
     private func serve(_ companion: Companion) {
+        var first = true
         while true {
             let job = monitor.locked { () -> Job in
+                if first { starting -= 1 }
+                idle += 1
                 while head == queue.count { monitor.wait() }
+                idle -= 1
                 let job = queue[head]
                 head += 1
                 if head == queue.count {
@@ -43,18 +83,48 @@ package final class Workers: @unchecked Sendable {
                 }
                 return job
             }
+            first = false
             job(companion)
         }
     }
 
+    /// Starts one more worker, counted already by `submit`.
+    private func grow() {
+        let error = startThreadIfPossible { [self] in
+            guard let companion = make() else { return notStarted(nil) }
+            serve(companion)
+        }
+        if error != 0 { notStarted("no new worker thread (error \(error)): turns wait for the others") }
+    }
+
+    /// A worker that could not start: no longer counted, so a later job may try again.
+    private func notStarted(_ problem: String?) {
+        monitor.locked {
+            workers -= 1
+            starting -= 1
+            noGrowthUntil = SystemTime.monotonicMilliseconds() + Self.pauseAfterFailure
+        }
+        if let problem { onProblem(problem) }
+    }
+
     /// Queues `job`; false when too many are waiting already.
     package func submit(_ job: @escaping Job) -> Bool {
-        monitor.locked {
-            guard queue.count - head < maxWaiting else { return false }
+        let outcome = monitor.locked { () -> (accepted: Bool, grow: Bool) in
+            guard queue.count - head < maxWaiting else { return (false, false) }
             queue.append(job)
-            monitor.broadcast()
-            return true
+            // One waiter is enough; waking every idle worker for each job
+            // would cost hundreds of context switches a turn.
+            monitor.signal()
+            // Another worker when the jobs waiting outnumber those about to take one.
+            guard queue.count - head > idle + starting, workers < limit,
+                noGrowthUntil == 0 || SystemTime.monotonicMilliseconds() >= noGrowthUntil
+            else { return (true, false) }
+            workers += 1
+            starting += 1
+            return (true, true)
         }
+        if outcome.grow { grow() }
+        return outcome.accepted
     }
 
     /// Runs `body` on a worker and returns its result; nil when the queue is full.

@@ -49,10 +49,22 @@ package final class Monitor: @unchecked Sendable {
     package func broadcast() {
         pthread_cond_broadcast(&condition)
     }
+
+    /// Wakes one waiter: for work that only one of many idle threads should take.
+    package func signal() {
+        pthread_cond_signal(&condition)
+    }
 }
 
 /// Starts a detached thread running `body`.
 package func startThread(_ body: @escaping @Sendable () -> Void) {
+    let rc = startThreadIfPossible(body)
+    precondition(rc == 0, "cannot start a thread (error \(rc))")
+}
+
+/// Starts a detached thread running `body`; returns 0, or pthread_create's
+/// error (EAGAIN: the system has no more threads to give) and runs nothing.
+package func startThreadIfPossible(_ body: @escaping @Sendable () -> Void) -> Int32 {
     final class Box: @unchecked Sendable {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
@@ -62,7 +74,7 @@ package func startThread(_ body: @escaping @Sendable () -> Void) {
     var attributes = pthread_attr_t()
     pthread_attr_init(&attributes)
     pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-    // Workers hold little on their stacks; 1 MiB keeps 64 of them cheap.
+    // Workers hold little on their stacks; 1 MiB keeps hundreds of them cheap.
     pthread_attr_setstacksize(&attributes, 1 << 20)
     let rc = pthread_create(&thread, &attributes, { context in
         let box = Unmanaged<Box>.fromOpaque(context!).takeRetainedValue()
@@ -70,5 +82,6 @@ package func startThread(_ body: @escaping @Sendable () -> Void) {
         return nil
     }, context)
     pthread_attr_destroy(&attributes)
-    precondition(rc == 0, "cannot start a thread (error \(rc))")
+    if rc != 0 { Unmanaged<Box>.fromOpaque(context).release() }
+    return rc
 }

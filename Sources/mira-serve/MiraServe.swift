@@ -20,8 +20,8 @@ struct MiraServeCommand: AsyncParsableCommand {
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port to listen on (0: a free one, printed once listening).") var port = 8080
     @Option(help: "The SQLite database file.") var db: String?
-    @Option(help: ArgumentHelp("How many turns run at once (each on its own thread and connection).", valueName: "n"))
-    var turns = 4
+    @Option(help: ArgumentHelp("The most turns at once (each on its own thread and connection, made when needed).", valueName: "n"))
+    var turns = 256
     @Option(help: ArgumentHelp("Turns one browser may take a minute, after a first burst of up to 20 (0: no limit).", valueName: "n"))
     var turnsPerMinute = 30
 
@@ -41,12 +41,15 @@ struct MiraServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535, not \(port)") }
-        guard (1...64).contains(turns) else { throw ValidationError("--turns must be 1...64, not \(turns)") }
+        guard (1...1024).contains(turns) else { throw ValidationError("--turns must be 1...1024, not \(turns)") }
         guard (0...100_000).contains(turnsPerMinute) else { throw ValidationError("--turns-per-minute must be 0...100000, not \(turnsPerMinute)") }
         guard !host.isEmpty else { throw ValidationError("--host must not be empty") }
     }
 
     func run() async throws {
+        // Each worker holds about four files (database, WAL, shared memory,
+        // the model's socket), each client connection one more.
+        OpenFileLimit.raise(toward: turns * 4 + 4096)
         let server: Server
         do {
             server = try Server(host: host, port: port, database: db, turns: turns, turnsPerMinute: Double(turnsPerMinute))
