@@ -66,6 +66,22 @@ package final class Companion {
         CurlTransport.prepare()
     }
 
+    /// Whether the next turns ask the server to stream (so `onText` sees the
+    /// words as they come). mira-serve asks without streaming when its
+    /// client did not ask for a stream: one answer to read, not some forty
+    /// pieces, for the same reply.
+    package var streams: Bool {
+        get {
+            guard case .server(let client, _) = caller.source else { return false }
+            return client.stream
+        }
+        set {
+            guard case .server(var client, let makeTransport) = caller.source, client.stream != newValue else { return }
+            client.stream = newValue
+            caller.source = .server(client, makeTransport: makeTransport)
+        }
+    }
+
     /// The record the turn would have as it leaves `mira-store load` and
     /// `mira-prompt`: history, input, turn id, forced persona, request.
     package func prepare(message: String, session: String, persona: String?) throws(StageError) -> Record {

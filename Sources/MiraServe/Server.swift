@@ -179,20 +179,29 @@ package struct API: Sendable {
             throw APIError(.tooManyRequests, "rate_limited", "too many turns from this browser; try again in \(wait) s", retryAfter: wait)
         }
         let realm = context.realm
-        // The session first, so an unknown one is a plain 404 even when streaming.
-        let session = try await onWorker { companion throws(StageError) -> String? in
-            let store = companion.store
-            if let asked = turn.session { return try store.webSession(asked, isIn: realm) ? asked : nil }
-            if let latest = try store.webSessions(realm: realm).first { return latest.session }
-            return try store.startWebSession(realm: realm)
+        if request.uri.queryParameters["stream"] == "1" {
+            // The session first, so an unknown one is a plain 404 even when streaming.
+            let session = try await onWorker { companion throws(StageError) in try Self.session(for: turn, in: realm, companion.store) }
+            guard let session else { throw APIError.noSession(turn.session ?? "") }
+            return try stream(turn, session: session)
         }
-        guard let session else { throw APIError.noSession(turn.session ?? "") }
-        if request.uri.queryParameters["stream"] == "1" { return try stream(turn, session: session) }
-        let record = try await onWorker { companion throws(StageError) in
-            try companion.take(message: turn.message, session: session, persona: turn.persona)
+        // Unstreamed: the session and the turn in one job, and the model asked without streaming.
+        let outcome = try await onWorker { companion throws(StageError) -> (session: String, record: Record)? in
+            guard let session = try Self.session(for: turn, in: realm, companion.store) else { return nil }
+            companion.streams = false
+            return (session, try companion.take(message: turn.message, session: session, persona: turn.persona))
         }
-        summarizeLater(session)
-        return API.json(try Self.reply(record, session: session))
+        guard let outcome else { throw APIError.noSession(turn.session ?? "") }
+        summarizeLater(outcome.session)
+        return API.json(try Self.reply(outcome.record, session: outcome.session))
+    }
+
+    /// The session a turn goes to: the one it names (nil when that is not
+    /// the realm's), else the realm's most recent, else a new one.
+    static func session(for turn: ChatRequest, in realm: Realm, _ store: SessionStore) throws(StageError) -> String? {
+        if let asked = turn.session { return try store.webSession(asked, isIn: realm) ? asked : nil }
+        if let latest = try store.webSessions(realm: realm).first { return latest.session }
+        return try store.startWebSession(realm: realm)
     }
 
     /// The turn as server-sent events: `text` pieces while the model writes,
@@ -202,6 +211,7 @@ package struct API: Sendable {
         let (events, sink) = AsyncStream.makeStream(of: [UInt8].self)
         let secret = self.secret
         let accepted = workers.submit { companion in
+            companion.streams = true
             let pieces = TextPieces()
             companion.onText = { bytes in
                 let text = pieces.add(bytes)

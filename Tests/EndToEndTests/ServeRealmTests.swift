@@ -86,6 +86,17 @@ import Testing
         #expect(again.stop() == 0)
     }
 
+    @Test func theModelIsAskedToStreamOnlyWhenTheClientAskedForAStream() throws {
+        let served = try Served(World())
+        let me = try served.newIdentity()
+        #expect(try served.request("POST", "/chat", body: #"{"message": "plain"}"#, cookie: me).status == 200)
+        #expect(try served.request("POST", "/chat?stream=1", body: #"{"message": "streamed"}"#, cookie: me).status == 200)
+        #expect(try served.request("POST", "/chat", body: #"{"message": "plain again"}"#, cookie: me).status == 200)
+        let asked = try served.world.requests().map { ($0["stream"] as? Bool) ?? false }
+        #expect(asked == [false, true, false])
+        #expect(served.stop() == 0)
+    }
+
     @Test func personasAreListedWithALineEach() throws {
         let served = try Served(World())
         let answer = try served.request("GET", "/personas")
