@@ -39,6 +39,7 @@ test: deps
 	swift build --build-tests
 	bench/run.sh --smoke
 	bench/batch/run.sh --smoke
+	bench/serve/run.sh --smoke
 	swift test --skip-build
 	Tests/Browser/run.sh
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
