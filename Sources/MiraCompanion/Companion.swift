@@ -37,6 +37,9 @@ package final class Companion {
     /// Writes a session's summaries when memory is on (mira-serve runs it
     /// after a turn; `mira` runs itself in the background instead).
     package var summarizer: Summarizer?
+    /// Stores a finished turn, whole or not at all (by default with this
+    /// companion's own connection; mira-serve hands it to a group commit).
+    package var saveTurn: (Record, String) throws(StageError) -> Void
     /// Hears why memory was left out of a turn: a memory failure costs the
     /// turn its memories, never the reply.
     package var onMemoryProblem: (StageError) -> Void = { _ in }
@@ -47,6 +50,7 @@ package final class Companion {
                  stream: Bool, shouldStop: (() -> Bool)? = nil, sleep: ((Int) -> Void)? = nil) {
         self.store = store
         self.preparer = preparer
+        saveTurn = { (record, session) throws(StageError) in _ = try store.save(record: record, session: session) }
         var client = ChatClient(policy: RetryPolicy(maxRetries: retries), stream: stream)
         let listeners = self.listeners
         client.onText = { listeners.text($0) }
@@ -106,7 +110,7 @@ package final class Companion {
             }
         }
         try caller.answer(&record)
-        _ = try store.save(record: record, session: session)
+        try saveTurn(record, session)
         return record
     }
 

@@ -9,17 +9,22 @@ extension SessionStore {
     package func save(session: String, turn: String, messages: [Message], facts: [Fact], time: String) throws(StageError) -> Bool {
         do {
             return try db.writeTransaction { () throws(SQLiteError) -> Bool in
-                let seen = try db.prepare("SELECT 1 FROM messages WHERE session = ? AND turn = ? LIMIT 1")
-                try seen.bind([.text(session), .text(turn)])
-                if try seen.step() { return false }
-                seen.reset()
-                try insert(messages.map { StoredMessage(session: session, turn: turn, message: $0) })
-                try keep(facts, session: session, turn: turn, time: time)
-                return true
+                try insertTurn(TurnRows(session: session, turn: turn, messages: messages, facts: facts, time: time))
             }
         } catch {
             throw StageError(.storeFailed, "save: \(error.message)")
         }
+    }
+
+    /// Adds a turn inside the caller's transaction; false when it was there already.
+    func insertTurn(_ rows: TurnRows) throws(SQLiteError) -> Bool {
+        let seen = try db.prepare("SELECT 1 FROM messages WHERE session = ? AND turn = ? LIMIT 1")
+        try seen.bind([.text(rows.session), .text(rows.turn)])
+        if try seen.step() { return false }
+        seen.reset()
+        try insert(rows.messages.map { StoredMessage(session: rows.session, turn: rows.turn, message: $0) })
+        try keep(rows.facts, session: rows.session, turn: rows.turn, time: rows.time)
+        return true
     }
 
     /// Stores a turn's facts inside the caller's transaction. A fact whose

@@ -50,6 +50,12 @@ package struct Server {
             Diagnostics.standardError.report(stage: Self.stage, line: nil, "skipped persona file \(path): \(reason)")
         }
         let memory = EmbeddingServer.isConfigured(environment)
+        let saves: TurnSaves
+        do throws(StageError) {
+            saves = TurnSaves(store: try SessionStore(path: path, access: .readWrite))
+        } catch {
+            throw StartFailure(message: error.message, status: error.code.exitStatus)
+        }
         // One for each worker, made on its own thread when it starts (Workers.swift).
         let makeCompanion = { @Sendable () throws(StartFailure) -> Companion in
             let store: SessionStore
@@ -59,6 +65,7 @@ package struct Server {
                 throw StartFailure(message: error.message, status: error.code.exitStatus)
             }
             let companion = Companion(store: store, preparer: TurnPreparer(registry: registry, settings: prompt), server: server, stream: true)
+            companion.saveTurn = { (record, session) throws(StageError) in try saves.save(record, session: session) }
             if memory {
                 do throws(UsageError) {
                     let embedder = try MemoryServices.embedder(environment: environment)

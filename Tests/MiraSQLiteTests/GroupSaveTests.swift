@@ -1,0 +1,38 @@
+import Testing
+@testable import MiraSQLite
+import MiraShared
+import MiraSystem
+import MiraTestSupport
+
+// In SessionStoreBehaviour, which is serialized (opening a store sets the umask).
+extension SessionStoreBehaviour {
+    @Test func turnsSavedTogetherAreEachWholeOrNotAtAll() throws {
+        let db = TemporaryDatabase()
+        defer { db.remove() }
+        let store = try db.open()
+        #expect(try store.save(record: finishedRecord(session: "s1", turn: "old", reply: aReply), session: nil))
+        // A turn whose insert fails part-way (after its user message went in).
+        try store.db.execute("""
+            CREATE TEMP TRIGGER refuse BEFORE INSERT ON messages WHEN new.content = 'refused words'
+            BEGIN SELECT RAISE(ABORT, 'refused'); END
+            """)
+        let outcomes = store.save(turns: [
+            (finishedRecord(session: "s1", turn: "a", input: "first", reply: aReply), nil),
+            (finishedRecord(session: "s1", turn: "b", input: "no reply"), nil),
+            (finishedRecord(session: "s1", turn: "c", input: "third", reply: Reply(output: "refused words", persona: "haven", mood: "soft")), nil),
+            (finishedRecord(session: "s1", turn: "old", reply: aReply), nil),
+            (finishedRecord(session: "s2", turn: "d", input: "fifth", reply: aReply), nil),
+        ])
+        #expect(outcomes.count == 5)
+        #expect((try? outcomes[0].get()) == true)
+        #expect(throws: StageError.self) { try outcomes[1].get() }
+        #expect(throws: StageError.self) { try outcomes[2].get() }
+        #expect((try? outcomes[3].get()) == false)
+        #expect((try? outcomes[4].get()) == true)
+        // Turn c left nothing behind, not even its user message.
+        #expect(try exportLines(store, session: "s1").count == 4)
+        #expect(try !exportLines(store, session: "s1").contains { $0.contains("third") })
+        #expect(try exportLines(store, session: "s2").count == 2)
+        #expect(try store.list().first(where: { $0.session == "s1" })?.messages == 4)
+    }
+}
