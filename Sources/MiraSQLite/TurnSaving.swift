@@ -14,42 +14,50 @@ extension SessionStore {
         }
     }
 
-    /// Saves several finished turns in one transaction: one commit, one
-    /// `fdatasync`. Each turn is still whole or not at all: it goes in under
-    /// a savepoint of its own, so one that fails is rolled back alone and the
-    /// others are kept. Returns each turn's outcome, in order (false: it was
-    /// saved already). If the commit itself fails, every turn failed.
-    package func save(turns: [(record: Record, session: String?)]) -> [Result<Bool, StageError>] {
+    /// Runs several writes in one transaction: one commit, one `fdatasync`.
+    /// Each is still whole or not at all: it goes in under a savepoint of its
+    /// own, so one that fails is rolled back alone and the others are kept.
+    /// Returns each write's outcome, in order (for a turn, false: it was
+    /// saved already). If the commit itself fails, every write failed.
+    package func write(together writes: [GroupedWrite]) -> [Result<Bool, StageError>] {
         var outcomes: [Result<Bool, StageError>] = []
-        var rows: [TurnRows?] = []
-        for turn in turns {
+        var checked: [CheckedWrite?] = []
+        for write in writes {
             do throws(StageError) {
-                rows.append(try Self.rows(of: turn.record, session: turn.session))
+                switch write {
+                case .turn(let record, let session): checked.append(.turn(try Self.rows(of: record, session: session)))
+                case .webSession(let id, let realm): checked.append(.webSession(id, realm))
+                }
                 outcomes.append(.success(false))
             } catch {
-                rows.append(nil)
+                checked.append(nil)
                 outcomes.append(.failure(error))
             }
         }
-        guard rows.contains(where: { $0 != nil }) else { return outcomes }
+        guard checked.contains(where: { $0 != nil }) else { return outcomes }
         do {
             try db.writeTransaction { () throws(SQLiteError) in
-                for (k, row) in rows.enumerated() {
-                    guard let row else { continue }
-                    try db.execute("SAVEPOINT turn")
+                for (k, write) in checked.enumerated() {
+                    guard let write else { continue }
+                    try db.execute("SAVEPOINT one")
                     do throws(SQLiteError) {
-                        outcomes[k] = .success(try insertTurn(row))
-                        try db.execute("RELEASE turn")
+                        switch write {
+                        case .turn(let rows): outcomes[k] = .success(try insertTurn(rows))
+                        case .webSession(let id, let realm):
+                            try insertWebSession(id, realm: realm)
+                            outcomes[k] = .success(true)
+                        }
+                        try db.execute("RELEASE one")
                     } catch {
-                        try db.execute("ROLLBACK TO turn")
-                        try db.execute("RELEASE turn")
+                        try db.execute("ROLLBACK TO one")
+                        try db.execute("RELEASE one")
                         outcomes[k] = .failure(StageError(.storeFailed, "save: \(error.message)"))
                     }
                 }
             }
         } catch {
             let failure = StageError(.storeFailed, "save: \(error.message)")
-            for k in rows.indices where rows[k] != nil { outcomes[k] = .failure(failure) }
+            for k in checked.indices where checked[k] != nil { outcomes[k] = .failure(failure) }
         }
         return outcomes
     }
@@ -69,6 +77,19 @@ extension SessionStore {
             Message(role: .assistant, content: reply.output, persona: reply.persona, mood: reply.mood, time: now),
         ], facts: reply.remember.filter { $0.isGrounded(in: input) }, time: now)
     }
+}
+
+/// A write that may share a transaction with others (`write(together:)`).
+package enum GroupedWrite: Sendable {
+    /// A finished turn, as `save(record:session:)` takes it.
+    case turn(Record, session: String?)
+    /// A new web session with this id, owned by this realm (`startWebSession`).
+    case webSession(String, Realm)
+}
+
+enum CheckedWrite {
+    case turn(TurnRows)
+    case webSession(String, Realm)
 }
 
 /// What one turn adds to the store.

@@ -24,14 +24,17 @@ extension SessionStore {
     package func startWebSession(realm: Realm) throws(StageError) -> String {
         let id = Identifiers.newSessionID()
         do {
-            try db.writeTransaction { () throws(SQLiteError) in
-                try db.prepare("INSERT INTO web_sessions (session, identity, created) VALUES (?, ?, ?)")
-                    .run([.text(id), .text(realm.key), .text(SystemTime.nowISO8601())])
-            }
+            try db.writeTransaction { () throws(SQLiteError) in try insertWebSession(id, realm: realm) }
         } catch {
             throw StageError(.storeFailed, "new web session: \(error.message)")
         }
         return id
+    }
+
+    /// Records session `id` as `realm`'s, inside the caller's transaction.
+    func insertWebSession(_ id: String, realm: Realm) throws(SQLiteError) {
+        try db.prepare("INSERT INTO web_sessions (session, identity, created) VALUES (?, ?, ?)")
+            .run([.text(id), .text(realm.key), .text(SystemTime.nowISO8601())])
     }
 
     /// Whether `session` exists and is `realm`'s own.

@@ -50,9 +50,9 @@ package struct Server {
             Diagnostics.standardError.report(stage: Self.stage, line: nil, "skipped persona file \(path): \(reason)")
         }
         let memory = EmbeddingServer.isConfigured(environment)
-        let saves: TurnSaves
+        let writes: GroupedWrites
         do throws(StageError) {
-            saves = TurnSaves(store: try SessionStore(path: path, access: .readWrite))
+            writes = GroupedWrites(store: try SessionStore(path: path, access: .readWrite))
         } catch {
             throw StartFailure(message: error.message, status: error.code.exitStatus)
         }
@@ -65,7 +65,7 @@ package struct Server {
                 throw StartFailure(message: error.message, status: error.code.exitStatus)
             }
             let companion = Companion(store: store, preparer: TurnPreparer(registry: registry, settings: prompt), server: server, stream: true)
-            companion.saveTurn = { (record, session) throws(StageError) in try saves.save(record, session: session) }
+            companion.saveTurn = { (record, session) throws(StageError) in try writes.save(record, session: session) }
             if memory {
                 do throws(UsageError) {
                     let embedder = try MemoryServices.embedder(environment: environment)
@@ -94,7 +94,7 @@ package struct Server {
             }, onProblem: { Diagnostics.standardError.report(stage: Self.stage, line: nil, $0) }),
             personas: registry.personas.map { PersonaInfo(name: $0.name, summary: $0.summary) },
             personaProblem: { [registry] name in names.contains(name) ? nil : registry.problem(with: name) },
-            secret: server.endpoint.apiKey, owner: owner, turnLimit: RateLimit(perMinute: turnsPerMinute, burst: min(burst, max(1, turnsPerMinute))))
+            secret: server.endpoint.apiKey, owner: owner, writes: writes, turnLimit: RateLimit(perMinute: turnsPerMinute, burst: min(burst, max(1, turnsPerMinute))))
     }
 
     /// Serves until a signal; prints `mira-serve: listening on http://HOST:PORT`

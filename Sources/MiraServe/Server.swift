@@ -103,13 +103,16 @@ package struct API: Sendable {
     let owner: Owner?
     /// Turns per identity.
     let turnLimit: RateLimit
+    /// Where new sessions are written (with the turns, in groups).
+    let writes: GroupedWrites?
     /// Sessions whose summary is being written now (one at a time each).
     let summaryRuns = SummaryRuns()
 
     package init(
         workers: Workers, personas: [PersonaInfo], personaProblem: @escaping @Sendable (String) -> String?, secret: String?,
-        owner: Owner? = nil, turnLimit: RateLimit = RateLimit(perMinute: 0, burst: 1)
+        owner: Owner? = nil, writes: GroupedWrites? = nil, turnLimit: RateLimit = RateLimit(perMinute: 0, burst: 1)
     ) {
+        self.writes = writes
         self.workers = workers
         self.personas = personas
         self.personaProblem = personaProblem
@@ -140,7 +143,8 @@ package struct API: Sendable {
     // MARK: Routes
 
     func startSession(_ realm: Realm) async throws(APIError) -> Response {
-        let id = try await onWorker { companion throws(StageError) in try companion.store.startWebSession(realm: realm) }
+        let writes = self.writes
+        let id = try await onWorker { companion throws(StageError) in try Self.startSession(realm, companion.store, writes) }
         return API.json(["session": .string(id)], status: .created)
     }
 
@@ -179,15 +183,16 @@ package struct API: Sendable {
             throw APIError(.tooManyRequests, "rate_limited", "too many turns from this browser; try again in \(wait) s", retryAfter: wait)
         }
         let realm = context.realm
+        let writes = self.writes
         if request.uri.queryParameters["stream"] == "1" {
             // The session first, so an unknown one is a plain 404 even when streaming.
-            let session = try await onWorker { companion throws(StageError) in try Self.session(for: turn, in: realm, companion.store) }
+            let session = try await onWorker { companion throws(StageError) in try Self.session(for: turn, in: realm, companion.store, writes) }
             guard let session else { throw APIError.noSession(turn.session ?? "") }
             return try stream(turn, session: session)
         }
         // Unstreamed: the session and the turn in one job, and the model asked without streaming.
         let outcome = try await onWorker { companion throws(StageError) -> (session: String, record: Record)? in
-            guard let session = try Self.session(for: turn, in: realm, companion.store) else { return nil }
+            guard let session = try Self.session(for: turn, in: realm, companion.store, writes) else { return nil }
             companion.streams = false
             return (session, try companion.take(message: turn.message, session: session, persona: turn.persona))
         }
@@ -198,9 +203,15 @@ package struct API: Sendable {
 
     /// The session a turn goes to: the one it names (nil when that is not
     /// the realm's), else the realm's most recent, else a new one.
-    static func session(for turn: ChatRequest, in realm: Realm, _ store: SessionStore) throws(StageError) -> String? {
+    static func session(for turn: ChatRequest, in realm: Realm, _ store: SessionStore, _ writes: GroupedWrites?) throws(StageError) -> String? {
         if let asked = turn.session { return try store.webSession(asked, isIn: realm) ? asked : nil }
         if let latest = try store.webSessions(realm: realm).first { return latest.session }
+        return try startSession(realm, store, writes)
+    }
+
+    /// A new session of `realm`: in the next group of writes when there are groups.
+    static func startSession(_ realm: Realm, _ store: SessionStore, _ writes: GroupedWrites?) throws(StageError) -> String {
+        if let writes { return try writes.startSession(realm) }
         return try store.startWebSession(realm: realm)
     }
 

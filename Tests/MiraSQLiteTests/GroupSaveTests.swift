@@ -6,7 +6,7 @@ import MiraTestSupport
 
 // In SessionStoreBehaviour, which is serialized (opening a store sets the umask).
 extension SessionStoreBehaviour {
-    @Test func turnsSavedTogetherAreEachWholeOrNotAtAll() throws {
+    @Test func writesTogetherAreEachWholeOrNotAtAll() throws {
         let db = TemporaryDatabase()
         defer { db.remove() }
         let store = try db.open()
@@ -16,19 +16,25 @@ extension SessionStoreBehaviour {
             CREATE TEMP TRIGGER refuse BEFORE INSERT ON messages WHEN new.content = 'refused words'
             BEGIN SELECT RAISE(ABORT, 'refused'); END
             """)
-        let outcomes = store.save(turns: [
-            (finishedRecord(session: "s1", turn: "a", input: "first", reply: aReply), nil),
-            (finishedRecord(session: "s1", turn: "b", input: "no reply"), nil),
-            (finishedRecord(session: "s1", turn: "c", input: "third", reply: Reply(output: "refused words", persona: "haven", mood: "soft")), nil),
-            (finishedRecord(session: "s1", turn: "old", reply: aReply), nil),
-            (finishedRecord(session: "s2", turn: "d", input: "fifth", reply: aReply), nil),
+        let outcomes = store.write(together: [
+            .turn(finishedRecord(session: "s1", turn: "a", input: "first", reply: aReply), session: nil),
+            .turn(finishedRecord(session: "s1", turn: "b", input: "no reply"), session: nil),
+            .turn(finishedRecord(session: "s1", turn: "c", input: "third", reply: Reply(output: "refused words", persona: "haven", mood: "soft")), session: nil),
+            .turn(finishedRecord(session: "s1", turn: "old", reply: aReply), session: nil),
+            .turn(finishedRecord(session: "s2", turn: "d", input: "fifth", reply: aReply), session: nil),
+            .webSession("w1", alice),
+            .webSession("w1", bob),
         ])
-        #expect(outcomes.count == 5)
+        #expect(outcomes.count == 7)
         #expect((try? outcomes[0].get()) == true)
         #expect(throws: StageError.self) { try outcomes[1].get() }
         #expect(throws: StageError.self) { try outcomes[2].get() }
         #expect((try? outcomes[3].get()) == false)
         #expect((try? outcomes[4].get()) == true)
+        #expect((try? outcomes[5].get()) == true)
+        // The same id twice: the second is refused alone.
+        #expect(throws: StageError.self) { try outcomes[6].get() }
+        #expect(try store.webSession("w1", isIn: alice))
         // Turn c left nothing behind, not even its user message.
         #expect(try exportLines(store, session: "s1").count == 4)
         #expect(try !exportLines(store, session: "s1").contains { $0.contains("third") })
