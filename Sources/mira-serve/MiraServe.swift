@@ -13,7 +13,9 @@ struct MiraServeCommand: AsyncParsableCommand {
         abstract: "Serve Mira's chat API over HTTP (docs/http.md).",
         discussion: """
             Database: --db, else $MIRA_DB, else $XDG_DATA_HOME/mira/mira.db. The model and server \
-            settings are mira's (the config file, MIRA_*, OPENAI_*). Stop it with Ctrl-C or SIGTERM.
+            settings are mira's (the config file, MIRA_*, OPENAI_*). Once listening it prints its address, \
+            then the owner link: opened in your browser, it shows the conversations and memory of `mira` \
+            (every other browser gets its own). Stop it with Ctrl-C or SIGTERM.
             """,
         version: MiraVersion.line("mira-serve"))
 
