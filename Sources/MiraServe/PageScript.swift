@@ -173,11 +173,35 @@ extension Page {
               document.body.classList.remove("panels-open");
             });
             li.appendChild(button);
+            li.appendChild(deleteButton(s));
             return li;
           });
           $("conversations").replaceChildren(...items);
           markCurrent();
           return list;
+        }
+
+        // Deletes a conversation for good (and what Mira kept of it), once the person confirms.
+        function deleteButton(s) {
+          const button = element("button", "delete", "Delete");
+          button.type = "button";
+          button.setAttribute("aria-label", "Delete " + (s.title || "the empty conversation"));
+          button.addEventListener("click", async () => {
+            if (busy || !confirm("Delete this conversation, and what Mira kept of it, for good?")) return;
+            button.disabled = true;
+            try {
+              await api("/sessions/" + encodeURIComponent(s.session), {method: "DELETE"});
+              if (s.session === session) {
+                session = null;
+                localStorage.removeItem("mira.session");
+                $("log").replaceChildren();
+              }
+            } catch (e) {
+              showProblem("Could not delete it: " + e.message);
+            }
+            refreshSide();
+          });
+          return button;
         }
 
         function memoryItem(text, quiet, path) {

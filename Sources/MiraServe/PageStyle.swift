@@ -18,7 +18,7 @@ extension Page {
         .list li > span:first-child { flex: 1; overflow-wrap: anywhere; }
         .conversation { flex: 1; text-align: left; background: none; border: 0; padding: .2rem; cursor: pointer; overflow-wrap: anywhere; }
         .conversation[aria-current="true"] { font-weight: 600; background: #f3f0fa; }
-        .forget { font-size: .8rem; }
+        .forget, .delete { font-size: .8rem; }
         main { display: flex; flex-direction: column; min-height: calc(100vh - 4rem); }
         #log { flex: 1; }
         .message { margin: .6rem 0; white-space: pre-wrap; overflow-wrap: anywhere; }

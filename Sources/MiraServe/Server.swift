@@ -133,6 +133,7 @@ package struct API: Sendable {
         router.post("/sessions") { _, context in try await startSession(context.realm) }
         router.get("/sessions") { _, context in try await sessions(context.realm) }
         router.get("/history") { request, context in try await history(request, realm: context.realm) }
+        router.delete("/sessions/:id") { _, context in try await deleteSession(context) }
         router.post("/chat") { request, context in try await chat(request, context: context) }
         router.get("/memory") { _, context in try await memory(context.realm) }
         router.delete("/memory/facts/:id") { _, context in try await forget(.fact, context) }
@@ -155,6 +156,22 @@ package struct API: Sendable {
              "title": .string($0.title)]
         }
         return API.json(["sessions": .array(rows)])
+    }
+
+    /// Deletes one of the realm's sessions for good, with what memory kept
+    /// of it (facts, summaries), as `mira-store rm` does, then scrubs the
+    /// files so its words are gone from them too. 204, or 404 when not the realm's.
+    func deleteSession(_ context: ServeContext) async throws(APIError) -> Response {
+        let id = try Self.checkedSession(context.parameters.get("id") ?? "")
+        let realm = context.realm
+        let removed = try await onWorker { companion throws(StageError) -> Bool in
+            guard try companion.store.webSession(id, isIn: realm) else { return false }
+            _ = try companion.store.remove(session: id)
+            _ = try MemoryStore(companion.store).scrub()
+            return true
+        }
+        guard removed else { throw APIError.noSession(id) }
+        return Response(status: .noContent, headers: [.cacheControl: "no-store"])
     }
 
     func history(_ request: Request, realm: Realm) async throws(APIError) -> Response {

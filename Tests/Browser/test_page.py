@@ -457,6 +457,30 @@ class PageTests(unittest.TestCase):
         b.until(lambda d: [m[1] for m in b.messages() if m[0] == "user"] == ["about the sea"],
                 "the other conversation, untouched")
 
+    def test_deleting_a_conversation_takes_it_and_its_facts_for_good(self):
+        b = self.browser()
+        b.open()
+        b.say_and_wait("I have a dog called Biscuit")
+        b.until(lambda d: "has a dog called Biscuit" in b.facts(), "the planted fact in the memory panel")
+        b.find("#new").click()
+        b.until(lambda d: b.messages() == [] and len(b.conversations()) == 2, "a second conversation")
+        b.say_and_wait("about the weather")
+        # Delete the first (listed second, most recent first); dismissing the question keeps it.
+        b.finds("#conversations .delete")[1].click()
+        b.driver.switch_to.alert.dismiss()
+        self.assertEqual(len(b.conversations()), 2)
+        b.finds("#conversations .delete")[1].click()
+        b.driver.switch_to.alert.accept()
+        b.until(lambda d: b.conversations() == ["about the weather"], "the deleted conversation to leave the list")
+        b.until(lambda d: b.facts() == [], "its fact to leave the memory panel")
+        self.assertEqual([m[1] for m in b.messages() if m[0] == "user"], ["about the weather"], "the open one stays")
+        b.reload()
+        self.assertEqual(b.conversations(), ["about the weather"], "deleted for good, not only on the page")
+        # Deleting the open conversation empties the page.
+        b.finds("#conversations .delete")[0].click()
+        b.driver.switch_to.alert.accept()
+        b.until(lambda d: b.conversations() == [] and b.messages() == [], "an empty page")
+
     def test_screenshot_of_a_conversation(self):
         b = self.browser(width=900, height=620)
         b.open()

@@ -97,6 +97,31 @@ import Testing
         #expect(served.stop() == 0)
     }
 
+    @Test func aConversationIsDeletedForGoodOnlyByItsOwner() throws {
+        let served = try servedWithMemory()
+        let alice = try served.newIdentity()
+        let bob = try served.newIdentity()
+        let turn = try served.request("POST", "/chat", body: #"{"message": "I have a parrot called Kiwi, my secret"}"#, cookie: alice)
+        let session = try #require(try turn.json()["session"] as? String)
+        #expect(try facts(served, alice).count == 1)
+        let refused = try served.request("DELETE", "/sessions/\(session)", cookie: bob, origin: served.origin)
+        #expect(refused.status == 404)
+        #expect(refused.errorCode == "no_session")
+        #expect(try served.request("DELETE", "/sessions/\(session)", cookie: alice, origin: "http://evil.example").status == 403)
+        #expect(try served.request("DELETE", "/sessions/..%2Fetc", cookie: alice).status == 400)
+        #expect(try served.world.exported(session).count == 2)
+
+        #expect(try served.request("DELETE", "/sessions/\(session)", cookie: alice, origin: served.origin).status == 204)
+        #expect(try served.request("GET", "/history?session=\(session)", cookie: alice).status == 404)
+        #expect((try served.request("GET", "/sessions", cookie: alice).json()["sessions"] as? [Any])?.isEmpty == true)
+        #expect(try facts(served, alice).isEmpty)
+        #expect(try served.request("DELETE", "/sessions/\(session)", cookie: alice).status == 404)
+        // Gone from the database file, not only from the lists.
+        #expect(served.stop() == 0)
+        let grep = try served.world.sh("grep -ail kiwi \(shellQuote(served.world.database))* || true")
+        #expect(grep.stdout.isEmpty, "\(grep.stdout)")
+    }
+
     @Test func personasAreListedWithALineEach() throws {
         let served = try Served(World())
         let answer = try served.request("GET", "/personas")
