@@ -109,6 +109,14 @@ package struct Recaller {
         _ query: String, vector: [Float]? = nil, session: String?, realm: Realm? = nil, excluding: Set<Int64> = []
     ) throws(StageError) -> [RecalledMemory] {
         let p = options.parameters
+        // The local person's realm is the whole database less the browsers'
+        // messages: looked up once here, not once by each ranking.
+        var realm = realm
+        var excluding = excluding
+        if realm == .local, session == nil {
+            excluding.formUnion(try memory.messages(outside: .local))
+            realm = nil
+        }
         var byVector: [Int64] = []
         if options.mode != .keyword, let embedder {
             let queryVector: [Float]

@@ -73,6 +73,17 @@ extension SessionStore {
 }
 
 extension MemoryStore {
+    /// The messages of every realm but `realm`, which a search of it over
+    /// the whole database leaves out: for a caller that runs both rankings,
+    /// so the look-up is made once.
+    package func messages(outside realm: Realm) throws(StageError) -> Set<Int64> {
+        do {
+            return try db.messageIDs(outside: realm)
+        } catch {
+            throw Self.failure("other people's messages", error)
+        }
+    }
+
     /// The realm `session` belongs to.
     package func realm(of session: String) throws(StageError) -> Realm {
         do {

@@ -51,8 +51,10 @@ extension SessionStore {
         }
     }
 
-    /// The realm's sessions, most recently active first.
-    package func webSessions(realm: Realm) throws(StageError) -> [WebSession] {
+    /// The realm's sessions, most recently active first; the first `limit`
+    /// only when given (a turn asks for the latest alone: the local person's
+    /// may be thousands).
+    package func webSessions(realm: Realm, limit: Int? = nil) throws(StageError) -> [WebSession] {
         // A browser's sessions are all in web_sessions; the local person's
         // are those plus every stored session no browser owns.
         let local = realm == .local ? """
@@ -68,9 +70,9 @@ extension SessionStore {
                     SELECT w.session, coalesce(s.messages, 0) AS messages, coalesce(s.last_activity, w.created) AS last
                     FROM web_sessions w LEFT JOIN sessions s ON s.id = w.session WHERE w.identity = ?
                     \(local)
-                ) o ORDER BY o.last DESC, o.session
+                ) o ORDER BY o.last DESC, o.session LIMIT ?
                 """)
-            try stmt.bind([.text(realm.key)])
+            try stmt.bind([.text(realm.key), SQLValue(limit ?? -1)])
             var out: [WebSession] = []
             while try stmt.step() {
                 out.append(WebSession(session: stmt.text(0) ?? "", messages: stmt.int(1), lastActivity: stmt.text(2) ?? "",

@@ -222,7 +222,7 @@ package struct API: Sendable {
     /// the realm's), else the realm's most recent, else a new one.
     static func session(for turn: ChatRequest, in realm: Realm, _ store: SessionStore, _ writes: GroupedWrites?) throws(StageError) -> String? {
         if let asked = turn.session { return try store.webSession(asked, isIn: realm) ? asked : nil }
-        if let latest = try store.webSessions(realm: realm).first { return latest.session }
+        if let latest = try store.webSessions(realm: realm, limit: 1).first { return latest.session }
         return try startSession(realm, store, writes)
     }
 

@@ -60,6 +60,7 @@ extension SessionStoreBehaviour {
         #expect(listed.map(\.messages) == [2, 0])
         #expect(listed[0].lastActivity == "2999-01-01T00:00:01.000Z")
         #expect(listed.map(\.title) == [String(repeating: "é", count: WebSession.titleLength), ""])
+        #expect(try store.webSessions(realm: alice, limit: 1).map(\.session) == [older])
     }
 
     @Test func removingASessionForgetsWhoOwnedIt() throws {
