@@ -38,8 +38,9 @@ package final class Companion {
     /// after a turn; `mira` runs itself in the background instead).
     package var summarizer: Summarizer?
     /// Stores a finished turn, whole or not at all (by default with this
-    /// companion's own connection; mira-serve hands it to a group commit).
-    package var saveTurn: (Record, String) throws(StageError) -> Void
+    /// companion's own connection; mira-serve hands it to a group commit);
+    /// with the realm of its session when the turn starts that session.
+    package var saveTurn: (Record, String, Realm?) throws(StageError) -> Void
     /// Hears why memory was left out of a turn: a memory failure costs the
     /// turn its memories, never the reply.
     package var onMemoryProblem: (StageError) -> Void = { _ in }
@@ -50,7 +51,9 @@ package final class Companion {
                  stream: Bool, shouldStop: (() -> Bool)? = nil, sleep: ((Int) -> Void)? = nil) {
         self.store = store
         self.preparer = preparer
-        saveTurn = { (record, session) throws(StageError) in _ = try store.save(record: record, session: session) }
+        saveTurn = { (record, session, opening) throws(StageError) in
+            _ = try store.save(record: record, session: session, opening: opening)
+        }
         var client = ChatClient(policy: RetryPolicy(maxRetries: retries), stream: stream)
         let listeners = self.listeners
         client.onText = { listeners.text($0) }
@@ -97,20 +100,22 @@ package final class Companion {
     }
 
     /// Asks for the reply and saves the turn, whole or not at all. Returns
-    /// the finished record, as `mira-store save` passes it on.
-    package func take(message: String, session: String, persona: String?) throws(StageError) -> Record {
+    /// the finished record, as `mira-store save` passes it on. `opening`:
+    /// the realm of a session this turn starts (stored with the turn).
+    package func take(message: String, session: String, persona: String?, opening realm: Realm? = nil) throws(StageError) -> Record {
         var record = try prepare(message: message, session: session, persona: persona)
         if let recaller {
             var recalled = record
             do {
-                try recaller.recall(&recalled)
+                // A session not stored yet has no realm to look up: it is given.
+                try recaller.recall(&recalled, realm: realm)
                 record = recalled
             } catch {
                 onMemoryProblem(error)
             }
         }
         try caller.answer(&record)
-        try saveTurn(record, session)
+        try saveTurn(record, session, realm)
         return record
     }
 

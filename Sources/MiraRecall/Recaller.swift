@@ -57,7 +57,10 @@ package struct Recaller {
     /// Adds to the record what she remembers: its `memories`, and the
     /// request's own system message saying them. Messages not yet indexed
     /// are embedded in the same request as the turn's input.
-    package func recall(_ record: inout Record, historyCount: Int? = nil) throws(StageError) {
+    /// `realm`: the person's, when the record's session is not stored yet
+    /// (mira-serve stores a new conversation with its first turn); else
+    /// the session's own.
+    package func recall(_ record: inout Record, historyCount: Int? = nil, realm given: Realm? = nil) throws(StageError) {
         guard let input = record.input else {
             throw StageError(.noInput, "the record has no input (recall runs after mira-prompt)")
         }
@@ -80,8 +83,8 @@ package struct Recaller {
             seen = try memory.latestMessageIDs(session: session, last: loaded)
         }
         // Only the turn's own realm: the person it is talking to (Realm).
-        var realm = Realm.local
-        if let session { realm = try memory.realm(of: session) }
+        var realm = given ?? .local
+        if given == nil, let session { realm = try memory.realm(of: session) }
         var memories = try facts(realm: realm)
         if let session, let summary = try memory.latestSummary(session: session), !summary.text.isEmpty {
             memories.append(RecalledMemory(kind: .summary, id: summary.id, session: summary.session, text: summary.text,

@@ -22,6 +22,8 @@ extension SessionStore {
         try seen.bind([.text(rows.session), .text(rows.turn)])
         if try seen.step() { return false }
         seen.reset()
+        // First, so the facts below are kept within the new session's realm.
+        if let realm = rows.opening { try insertWebSession(rows.session, realm: realm) }
         try insert(rows.messages.map { StoredMessage(session: rows.session, turn: rows.turn, message: $0) })
         try keep(rows.facts, session: rows.session, turn: rows.turn, time: rows.time)
         return true

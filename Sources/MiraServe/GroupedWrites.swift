@@ -19,8 +19,12 @@ package final class GroupedWrites: @unchecked Sendable {
     }
 
     /// Saves a finished turn; returns once it is committed (or failed).
-    func save(_ record: Record, session: String) throws(StageError) {
-        _ = try group.submit(.turn(record, session: session)).get()
+    /// `opening`: the realm of the session when this turn starts it. The
+    /// turn is checked here, on the caller's thread: the group's thread,
+    /// which every turn waits for, only writes.
+    func save(_ record: Record, session: String, opening realm: Realm?) throws(StageError) {
+        let rows = try TurnRows(record: record, session: session, opening: realm)
+        _ = try group.submit(.rows(rows)).get()
     }
 
     /// Starts a session owned by `realm` and returns its id, once committed.

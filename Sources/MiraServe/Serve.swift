@@ -65,7 +65,9 @@ package struct Server {
                 throw StartFailure(message: error.message, status: error.code.exitStatus)
             }
             let companion = Companion(store: store, preparer: TurnPreparer(registry: registry, settings: prompt), server: server, stream: true)
-            companion.saveTurn = { (record, session) throws(StageError) in try writes.save(record, session: session) }
+            companion.saveTurn = { (record, session, opening) throws(StageError) in
+                try writes.save(record, session: session, opening: opening)
+            }
             if memory {
                 do throws(UsageError) {
                     let embedder = try MemoryServices.embedder(environment: environment)

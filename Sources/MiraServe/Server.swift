@@ -203,15 +203,16 @@ package struct API: Sendable {
         let writes = self.writes
         if request.uri.queryParameters["stream"] == "1" {
             // The session first, so an unknown one is a plain 404 even when streaming.
-            let session = try await onWorker { companion throws(StageError) in try Self.session(for: turn, in: realm, companion.store, writes) }
+            let session = try await onWorker { companion throws(StageError) in try Self.session(for: turn, in: realm, companion.store) }
             guard let session else { throw APIError.noSession(turn.session ?? "") }
             return try stream(turn, session: session)
         }
         // Unstreamed: the session and the turn in one job, and the model asked without streaming.
         let outcome = try await onWorker { companion throws(StageError) -> (session: String, record: Record)? in
-            guard let session = try Self.session(for: turn, in: realm, companion.store, writes) else { return nil }
+            guard let session = try Self.session(for: turn, in: realm, companion.store) else { return nil }
             companion.streams = false
-            return (session, try companion.take(message: turn.message, session: session, persona: turn.persona))
+            let record = try companion.take(message: turn.message, session: session.id, persona: turn.persona, opening: session.opening)
+            return (session.id, record)
         }
         guard let outcome else { throw APIError.noSession(turn.session ?? "") }
         summarizeLater(outcome.session)
@@ -219,11 +220,14 @@ package struct API: Sendable {
     }
 
     /// The session a turn goes to: the one it names (nil when that is not
-    /// the realm's), else the realm's most recent, else a new one.
-    static func session(for turn: ChatRequest, in realm: Realm, _ store: SessionStore, _ writes: GroupedWrites?) throws(StageError) -> String? {
-        if let asked = turn.session { return try store.webSession(asked, isIn: realm) ? asked : nil }
-        if let latest = try store.webSessions(realm: realm, limit: 1).first { return latest.session }
-        return try startSession(realm, store, writes)
+    /// the realm's), else the realm's most recent, else a new one. A new
+    /// one is only named here: it is stored with the turn (`opening`), so
+    /// a first turn waits for one commit, not two, and a first turn that
+    /// fails leaves no empty conversation.
+    static func session(for turn: ChatRequest, in realm: Realm, _ store: SessionStore) throws(StageError) -> TurnSession? {
+        if let asked = turn.session { return try store.webSession(asked, isIn: realm) ? TurnSession(id: asked) : nil }
+        if let latest = try store.webSessions(realm: realm, limit: 1).first { return TurnSession(id: latest.session) }
+        return TurnSession(id: Identifiers.newSessionID(), opening: realm)
     }
 
     /// A new session of `realm`: in the next group of writes when there are groups.
@@ -235,7 +239,8 @@ package struct API: Sendable {
     /// The turn as server-sent events: `text` pieces while the model writes,
     /// then `reply` (the same object as without streaming) or `error`. A
     /// reader who leaves early stops the events, not the turn: it is saved.
-    func stream(_ turn: ChatRequest, session: String) throws(APIError) -> Response {
+    func stream(_ turn: ChatRequest, session turnSession: TurnSession) throws(APIError) -> Response {
+        let session = turnSession.id
         let (events, sink) = AsyncStream.makeStream(of: [UInt8].self)
         let secret = self.secret
         let accepted = workers.submit { companion in
@@ -247,7 +252,7 @@ package struct API: Sendable {
             }
             defer { companion.onText = { _ in } }
             do {
-                let record = try companion.take(message: turn.message, session: session, persona: turn.persona)
+                let record = try companion.take(message: turn.message, session: session, persona: turn.persona, opening: turnSession.opening)
                 sink.yield(ServerEvent.bytes("reply", try Self.reply(record, session: session)))
                 summarizeLater(session)
             } catch let error as StageError {
@@ -316,6 +321,13 @@ package struct API: Sendable {
         if let wait = error.retryAfter { response.headers[.retryAfter] = String(wait) }
         return response
     }
+}
+
+/// The session a turn goes to, and its realm when the turn starts it.
+struct TurnSession: Sendable {
+    var id: String
+    /// Set when the session is new: stored with the turn, in this realm.
+    var opening: Realm? = nil
 }
 
 /// A `POST /chat` body: `{message, persona?, session?}`, checked.

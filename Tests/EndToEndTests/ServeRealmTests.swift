@@ -86,6 +86,44 @@ import Testing
         #expect(again.stop() == 0)
     }
 
+    /// A browser's first turn names its new conversation and stores it with
+    /// the turn: that turn recalls the browser's realm, never the owner's,
+    /// although the session is not stored yet while it recalls.
+    @Test func aStrangersFirstTurnRecallsNothingOfTheOwners() throws {
+        let served = try servedWithMemory()
+        #expect(try served.world.sh("mira -s clisession 'my name is Ada'", extraEnvironment: ["MIRA_EMBED_MODEL": "fake-embed"]).status == 0)
+        for path in ["/chat", "/chat?stream=1"] {
+            let stranger = try served.newIdentity()
+            let first = try served.request("POST", path, body: #"{"message": "what do you know about me?"}"#, cookie: stranger)
+            #expect(first.status == 200, "\(first.body)")
+            #expect(!first.body.contains("Ada"))
+            let request = try #require(try served.world.requests().last)
+            let prompt = World.messages(of: request).compactMap { $0["content"] as? String }.joined(separator: "\n")
+            #expect(!prompt.contains("Ada"), "\(prompt)")
+            let sessions = try #require(try served.request("GET", "/sessions", cookie: stranger).json()["sessions"] as? [[String: Any]])
+            #expect(sessions.count == 1)
+        }
+        #expect(served.stop() == 0)
+    }
+
+    /// A first turn the model fails leaves no empty conversation behind:
+    /// the session is stored with its first turn, or not at all.
+    @Test func aFirstTurnThatFailsLeavesNoConversation() throws {
+        let served = try Served(World(behaviour: "401,normal"))
+        let me = try served.newIdentity()
+        let failed = try served.request("POST", "/chat", body: #"{"message": "are you there?"}"#, cookie: me)
+        #expect(failed.status >= 400, "\(failed.body)")
+        let none = try #require(try served.request("GET", "/sessions", cookie: me).json()["sessions"] as? [[String: Any]])
+        #expect(none.isEmpty)
+        let again = try served.request("POST", "/chat", body: #"{"message": "are you there?"}"#, cookie: me)
+        #expect(again.status == 200, "\(again.body)")
+        let one = try #require(try served.request("GET", "/sessions", cookie: me).json()["sessions"] as? [[String: Any]])
+        #expect(one.count == 1)
+        #expect(one.first?["messages"] as? Int == 2)
+        #expect(one.first?["session"] as? String == (try again.json()["session"] as? String))
+        #expect(served.stop() == 0)
+    }
+
     @Test func theModelIsAskedToStreamOnlyWhenTheClientAskedForAStream() throws {
         let served = try Served(World())
         let me = try served.newIdentity()

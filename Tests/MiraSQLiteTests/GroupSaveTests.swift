@@ -41,4 +41,36 @@ extension SessionStoreBehaviour {
         #expect(try exportLines(store, session: "s2").count == 2)
         #expect(try store.list().first(where: { $0.session == "s1" })?.messages == 4)
     }
+
+    /// A browser's first turn stores its new session with it: both, or
+    /// neither when the turn fails; and its facts are kept in that realm.
+    @Test func aTurnThatOpensItsSessionStoresTheSessionWithIt() throws {
+        let db = TemporaryDatabase()
+        defer { db.remove() }
+        let store = try db.open()
+        try store.db.execute("""
+            CREATE TEMP TRIGGER refuse BEFORE INSERT ON messages WHEN new.content = 'refused words'
+            BEGIN SELECT RAISE(ABORT, 'refused'); END
+            """)
+        let named = Reply(output: "hello Alice", persona: "default", mood: "warm",
+                          remember: [Fact(topic: "name", text: "is called Alice")])
+        let outcomes = store.write(together: [
+            .rows(try TurnRows(record: finishedRecord(session: "w1", turn: "a", input: "my name is Alice", reply: named),
+                               session: nil, opening: alice)),
+            .rows(try TurnRows(record: finishedRecord(session: "w2", turn: "b", input: "hi",
+                                                      reply: Reply(output: "refused words", persona: "haven", mood: "soft")),
+                               session: nil, opening: bob)),
+        ])
+        #expect((try? outcomes[0].get()) == true)
+        #expect(throws: StageError.self) { try outcomes[1].get() }
+        #expect(try store.webSession("w1", isIn: alice))
+        #expect(try !store.webSession("w1", isIn: bob))
+        #expect(try exportLines(store, session: "w1").count == 2)
+        // The failed turn took its session with it.
+        #expect(try store.webSessions(realm: bob).isEmpty)
+        #expect(try exportLines(store, session: "w2").isEmpty)
+        // The fact was compared and kept within Alice's realm, not the local one.
+        #expect(try MemoryStore(store).currentFacts(limit: 10, realm: alice).map(\.text) == ["is called Alice"])
+        #expect(try MemoryStore(store).currentFacts(limit: 10, realm: .local).isEmpty)
+    }
 }
