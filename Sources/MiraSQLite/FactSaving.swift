@@ -18,10 +18,11 @@ extension SessionStore {
 
     /// Adds a turn inside the caller's transaction; false when it was there already.
     func insertTurn(_ rows: TurnRows) throws(SQLiteError) -> Bool {
-        let seen = try db.prepare("SELECT 1 FROM messages WHERE session = ? AND turn = ? LIMIT 1")
-        try seen.bind([.text(rows.session), .text(rows.turn)])
-        if try seen.step() { return false }
-        seen.reset()
+        let seen = try db.reusing("SELECT 1 FROM messages WHERE session = ? AND turn = ? LIMIT 1") { (seen) throws(SQLiteError) in
+            try seen.bind([.text(rows.session), .text(rows.turn)])
+            return try seen.step()
+        }
+        if seen { return false }
         // First, so the facts below are kept within the new session's realm.
         if let realm = rows.opening { try insertWebSession(rows.session, realm: realm) }
         try insert(rows.messages.map { StoredMessage(session: rows.session, turn: rows.turn, message: $0) })

@@ -87,6 +87,8 @@ final class Connection {
     private let handle: OpaquePointer
     /// Where this process's writers of the same file wait their turn.
     private let writers: Monitor
+    /// Statements of `reusing`, prepared once; none of them is running.
+    private var kept: [String: Statement] = [:]
 
     init(path: String, readOnly: Bool = false, immutable: Bool = false) throws(SQLiteError) {
         var db: OpaquePointer?
@@ -212,10 +214,33 @@ final class Connection {
         guard sqlite3_exec(handle, sql, nil, nil, nil) == SQLITE_OK else { throw lastError }
     }
 
-    func prepare(_ sql: String) throws(SQLiteError) -> Statement {
+    func prepare(_ sql: String, kept: Bool = false) throws(SQLiteError) -> Statement {
         var stmt: OpaquePointer?
-        guard sqlite3_prepare_v2(handle, sql, -1, &stmt, nil) == SQLITE_OK, let stmt else { throw lastError }
+        let flags = kept ? UInt32(SQLITE_PREPARE_PERSISTENT) : 0
+        guard sqlite3_prepare_v3(handle, sql, -1, flags, &stmt, nil) == SQLITE_OK, let stmt else { throw lastError }
         return Statement(stmt, connection: self)
+    }
+
+    /// Runs `body` with a statement for `sql` that this connection prepares
+    /// once and keeps, for the few statements every turn runs: mira-serve's
+    /// connections run them thousands of times, and preparing one costs
+    /// more than running it. It is reset after `body`, so it never holds a
+    /// read open (an old snapshot) between uses; a use of the same `sql`
+    /// inside `body` gets a statement of its own.
+    func reusing<T>(_ sql: String, _ body: (Statement) throws(SQLiteError) -> T) throws(SQLiteError) -> T {
+        let stmt: Statement
+        if let ready = kept.removeValue(forKey: sql) { stmt = ready } else { stmt = try prepare(sql, kept: true) }
+        defer {
+            stmt.reset()
+            stmt.clearBindings()
+            kept[sql] = stmt
+        }
+        return try body(stmt)
+    }
+
+    /// `execute` for a statement without parameters or rows that runs often.
+    func executeKept(_ sql: String) throws(SQLiteError) {
+        try reusing(sql) { (stmt) throws(SQLiteError) in try stmt.run([]) }
     }
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction: the write lock is taken
@@ -225,13 +250,13 @@ final class Connection {
     func writeTransaction<T>(_ body: () throws(SQLiteError) -> T) throws(SQLiteError) -> T {
         let outcome = writers.locked {
             Result { () throws(SQLiteError) -> T in
-                try execute("BEGIN IMMEDIATE")
+                try executeKept("BEGIN IMMEDIATE")
                 do throws(SQLiteError) {
                     let result = try body()
-                    try execute("COMMIT")
+                    try executeKept("COMMIT")
                     return result
                 } catch {
-                    try? execute("ROLLBACK")
+                    try? executeKept("ROLLBACK")
                     throw error
                 }
             }
@@ -375,6 +400,9 @@ final class Statement {
 
     /// Ends the statement's read, so a kept statement does not pin an old snapshot.
     func reset() { sqlite3_reset(handle) }
+
+    /// Lets go of the bound values (copies of text and blobs).
+    func clearBindings() { sqlite3_clear_bindings(handle) }
 
     /// A BLOB column's bytes in place, valid only inside `body` (no copy: a
     /// memory search reads megabytes of vectors this way). Empty for NULL.

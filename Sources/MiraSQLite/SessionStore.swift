@@ -225,16 +225,17 @@ package final class SessionStore {
     /// The last `last` messages of a session, oldest first.
     package func load(session: String, last: Int) throws(StageError) -> [Message] {
         do {
-            let stmt = try db.prepare("""
+            return try db.reusing("""
                 SELECT role, content, persona, mood, time FROM messages
                 WHERE session = ? ORDER BY id DESC LIMIT ?
-                """)
-            try stmt.bind([.text(session), SQLValue(last)])
-            var messages: [Message] = []
-            while try stmt.step() {
-                messages.append(Self.message(stmt, from: 0))
+                """) { (stmt) throws(SQLiteError) in
+                try stmt.bind([.text(session), SQLValue(last)])
+                var messages: [Message] = []
+                while try stmt.step() {
+                    messages.append(Self.message(stmt, from: 0))
+                }
+                return messages.reversed()
             }
-            return messages.reversed()
         } catch {
             throw StageError(.storeFailed, "load: \(error.message)")
         }
@@ -270,31 +271,39 @@ package final class SessionStore {
     /// the same words said twice within one import are two messages).
     @discardableResult
     func insert(_ messages: [StoredMessage], storedUpTo: Int = .max) throws(SQLiteError) -> Int {
-        let add = try db.prepare("""
+        // Prepared only for a message without a turn id (an import's).
+        var stored: Statement?
+        var added = 0
+        try db.reusing("""
             INSERT INTO messages (session, turn, role, content, persona, mood, time)
             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-            """)
-        let touch = try db.prepare("""
-            INSERT INTO sessions (id, messages, last_activity) VALUES (?, 1, ?)
-            ON CONFLICT (id) DO UPDATE SET messages = messages + 1,
-                last_activity = max(last_activity, excluded.last_activity)
-            """)
-        let stored = try db.prepare("""
-            SELECT 1 FROM messages WHERE session = ? AND turn IS NULL AND time = ? AND role = ? AND content = ? AND id <= ? LIMIT 1
-            """)
-        var added = 0
-        for m in messages {
-            let time = m.message.time ?? SystemTime.nowISO8601()
-            if m.turn == nil {
-                try stored.bind([.text(m.session), .text(time), .text(m.message.role.rawValue), .text(m.message.content), SQLValue(storedUpTo)])
-                let seen = try stored.step()
-                stored.reset()
-                if seen { continue }
-            }
-            try add.run(Self.row(m, time: time))
-            if db.changes > 0 {
-                try touch.run([.text(m.session), .text(time)])
-                added += 1
+            """) { (add) throws(SQLiteError) in
+            try db.reusing("""
+                INSERT INTO sessions (id, messages, last_activity) VALUES (?, 1, ?)
+                ON CONFLICT (id) DO UPDATE SET messages = messages + 1,
+                    last_activity = max(last_activity, excluded.last_activity)
+                """) { (touch) throws(SQLiteError) in
+                for m in messages {
+                    let time = m.message.time ?? SystemTime.nowISO8601()
+                    if m.turn == nil {
+                        let check: Statement
+                        if let stored { check = stored } else {
+                            check = try db.prepare("""
+                                SELECT 1 FROM messages WHERE session = ? AND turn IS NULL AND time = ? AND role = ? AND content = ? AND id <= ? LIMIT 1
+                                """)
+                            stored = check
+                        }
+                        try check.bind([.text(m.session), .text(time), .text(m.message.role.rawValue), .text(m.message.content), SQLValue(storedUpTo)])
+                        let seen = try check.step()
+                        check.reset()
+                        if seen { continue }
+                    }
+                    try add.run(Self.row(m, time: time))
+                    if db.changes > 0 {
+                        try touch.run([.text(m.session), .text(time)])
+                        added += 1
+                    }
+                }
             }
         }
         return added

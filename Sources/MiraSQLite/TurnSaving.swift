@@ -43,7 +43,7 @@ extension SessionStore {
             try db.writeTransaction { () throws(SQLiteError) in
                 for (k, write) in checked.enumerated() {
                     guard let write else { continue }
-                    try db.execute("SAVEPOINT one")
+                    try db.executeKept("SAVEPOINT one")
                     do throws(SQLiteError) {
                         switch write {
                         case .turn(let rows): outcomes[k] = .success(try insertTurn(rows))
@@ -51,10 +51,10 @@ extension SessionStore {
                             try insertWebSession(id, realm: realm)
                             outcomes[k] = .success(true)
                         }
-                        try db.execute("RELEASE one")
+                        try db.executeKept("RELEASE one")
                     } catch {
-                        try db.execute("ROLLBACK TO one")
-                        try db.execute("RELEASE one")
+                        try db.executeKept("ROLLBACK TO one")
+                        try db.executeKept("RELEASE one")
                         outcomes[k] = .failure(StageError(.storeFailed, "save: \(error.message)"))
                     }
                 }

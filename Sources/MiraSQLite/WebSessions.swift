@@ -33,19 +33,21 @@ extension SessionStore {
 
     /// Records session `id` as `realm`'s, inside the caller's transaction.
     func insertWebSession(_ id: String, realm: Realm) throws(SQLiteError) {
-        try db.prepare("INSERT INTO web_sessions (session, identity, created) VALUES (?, ?, ?)")
-            .run([.text(id), .text(realm.key), .text(SystemTime.nowISO8601())])
+        try db.reusing("INSERT INTO web_sessions (session, identity, created) VALUES (?, ?, ?)") { (insert) throws(SQLiteError) in
+            try insert.run([.text(id), .text(realm.key), .text(SystemTime.nowISO8601())])
+        }
     }
 
     /// Whether `session` exists and is `realm`'s own.
     package func webSession(_ session: String, isIn realm: Realm) throws(StageError) -> Bool {
         do {
-            let stmt = try db.prepare("""
+            return try db.reusing("""
                 SELECT 1 WHERE \(Realm.keyOf("?1")) = ?2
                     AND (EXISTS (SELECT 1 FROM web_sessions WHERE session = ?1) OR EXISTS (SELECT 1 FROM sessions WHERE id = ?1))
-                """)
-            try stmt.bind([.text(session), .text(realm.key)])
-            return try stmt.step()
+                """) { (stmt) throws(SQLiteError) in
+                try stmt.bind([.text(session), .text(realm.key)])
+                return try stmt.step()
+            }
         } catch {
             throw StageError(.storeFailed, "web session look-up: \(error.message)")
         }
@@ -55,22 +57,12 @@ extension SessionStore {
     /// only when given (a turn asks for the latest alone: the local person's
     /// may be thousands).
     package func webSessions(realm: Realm, limit: Int? = nil) throws(StageError) -> [WebSession] {
-        // A browser's sessions are all in web_sessions; the local person's
-        // are those plus every stored session no browser owns.
-        let local = realm == .local ? """
-            UNION ALL SELECT s.id, s.messages, s.last_activity FROM sessions s
-            WHERE NOT EXISTS (SELECT 1 FROM web_sessions w WHERE w.session = s.id)
-            """ : ""
         do {
             let stmt = try db.prepare("""
                 SELECT o.session, o.messages, o.last,
                     coalesce((SELECT substr(content, 1, \(WebSession.titleLength)) FROM messages
                               WHERE session = o.session AND role = 'user' ORDER BY id LIMIT 1), '')
-                FROM (
-                    SELECT w.session, coalesce(s.messages, 0) AS messages, coalesce(s.last_activity, w.created) AS last
-                    FROM web_sessions w LEFT JOIN sessions s ON s.id = w.session WHERE w.identity = ?
-                    \(local)
-                ) o ORDER BY o.last DESC, o.session LIMIT ?
+                FROM (\(Self.sessionsSQL(of: realm))) o ORDER BY o.last DESC, o.session LIMIT ?
                 """)
             try stmt.bind([.text(realm.key), SQLValue(limit ?? -1)])
             var out: [WebSession] = []
@@ -82,5 +74,37 @@ extension SessionStore {
         } catch {
             throw StageError(.storeFailed, "web sessions: \(error.message)")
         }
+    }
+
+    /// The realm's most recently active session (the first of
+    /// `webSessions`), without its title: every turn that names no session
+    /// asks for it.
+    package func latestWebSession(realm: Realm) throws(StageError) -> String? {
+        do {
+            return try db.reusing("""
+                SELECT o.session FROM (\(Self.sessionsSQL(of: realm))) o ORDER BY o.last DESC, o.session LIMIT 1
+                """) { (stmt) throws(SQLiteError) in
+                try stmt.bind([.text(realm.key)])
+                return try stmt.step() ? stmt.text(0) : nil
+            }
+        } catch {
+            throw StageError(.storeFailed, "web sessions: \(error.message)")
+        }
+    }
+
+    /// The realm's sessions as rows (session, messages, last), for the realm
+    /// key bound to the first parameter. A browser's sessions are all in
+    /// web_sessions; the local person's are those plus every stored session
+    /// no browser owns.
+    static func sessionsSQL(of realm: Realm) -> String {
+        let local = realm == .local ? """
+            UNION ALL SELECT s.id, s.messages, s.last_activity FROM sessions s
+            WHERE NOT EXISTS (SELECT 1 FROM web_sessions w WHERE w.session = s.id)
+            """ : ""
+        return """
+            SELECT w.session, coalesce(s.messages, 0) AS messages, coalesce(s.last_activity, w.created) AS last
+            FROM web_sessions w LEFT JOIN sessions s ON s.id = w.session WHERE w.identity = ?1
+            \(local)
+            """
     }
 }

@@ -226,7 +226,7 @@ package struct API: Sendable {
     /// fails leaves no empty conversation.
     static func session(for turn: ChatRequest, in realm: Realm, _ store: SessionStore) throws(StageError) -> TurnSession? {
         if let asked = turn.session { return try store.webSession(asked, isIn: realm) ? TurnSession(id: asked) : nil }
-        if let latest = try store.webSessions(realm: realm, limit: 1).first { return TurnSession(id: latest.session) }
+        if let latest = try store.latestWebSession(realm: realm) { return TurnSession(id: latest) }
         return TurnSession(id: Identifiers.newSessionID(), opening: realm)
     }
 
