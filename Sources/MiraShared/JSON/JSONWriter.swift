@@ -56,18 +56,30 @@ package enum JSONWriter {
         var start = 0
         for k in 0..<bytes.count {
             let b = bytes[k]
-            let escape: [UInt8]
+            // The escape's second byte; 0 for the \u00XX form. Appended byte
+            // by byte: an array literal per escape was an allocation for every
+            // newline of a prompt.
+            let short: UInt8
             switch b {
-            case UInt8(ascii: "\""): escape = [0x5C, 0x22]
-            case UInt8(ascii: "\\"): escape = [0x5C, 0x5C]
-            case 0x0A: escape = [0x5C, UInt8(ascii: "n")]
-            case 0x0D: escape = [0x5C, UInt8(ascii: "r")]
-            case 0x09: escape = [0x5C, UInt8(ascii: "t")]
-            case 0..<0x20, 0x7F: escape = [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hexDigits[Int(b >> 4)], hexDigits[Int(b & 0xF)]]
+            case UInt8(ascii: "\""): short = UInt8(ascii: "\"")
+            case UInt8(ascii: "\\"): short = UInt8(ascii: "\\")
+            case 0x0A: short = UInt8(ascii: "n")
+            case 0x0D: short = UInt8(ascii: "r")
+            case 0x09: short = UInt8(ascii: "t")
+            case 0..<0x20, 0x7F: short = 0
             default: continue
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<k]))
-            out.append(contentsOf: escape)
+            out.append(0x5C)
+            if short != 0 {
+                out.append(short)
+            } else {
+                out.append(UInt8(ascii: "u"))
+                out.append(0x30)
+                out.append(0x30)
+                out.append(hexDigits[Int(b >> 4)])
+                out.append(hexDigits[Int(b & 0xF)])
+            }
             start = k + 1
         }
         out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<bytes.count]))
