@@ -18,16 +18,28 @@ package struct Owner: Sendable {
     /// or makes and saves one (0600). nil when it can be neither read nor
     /// saved: there is then no owner link, and every browser is a stranger.
     package static func load(file: String) -> Owner? {
-        if let bytes = Files.read(path: file, limit: 256) {
-            let text = String(decoding: bytes, as: UTF8.self).trimmingWhitespace
-            if Identity.isWellFormed(text) { return Owner(identity: text, key: Identity.make()) }
+        // Twice at most: when another mira-serve made the file between our
+        // read and our write, its identity is the one to keep (two servers
+        // started together must not give the owner two identities).
+        for _ in 0..<2 {
+            if let bytes = Files.read(path: file, limit: 256) {
+                let text = String(decoding: bytes, as: UTF8.self).trimmingWhitespace
+                if Identity.isWellFormed(text) { return Owner(identity: text, key: Identity.make()) }
+                // Not ours to keep (damaged, or not an identity): made afresh.
+                let made = Identity.make()
+                guard case .success = Files.replace(path: file, with: Array((made + "\n").utf8), mode: 0o600) else { return nil }
+                return Owner(identity: made, key: Identity.make())
+            }
+            let made = Identity.make()
+            let folder = String(file[..<(file.lastIndex(of: "/") ?? file.startIndex)])
+            guard folder.isEmpty || Files.makeDirectories(folder) else { return nil }
+            switch Files.create(path: file, with: Array((made + "\n").utf8), mode: 0o600) {
+            case .success(true): return Owner(identity: made, key: Identity.make())
+            case .success(false): continue
+            case .failure: return nil
+            }
         }
-        let made = Identity.make()
-        let folder = String(file[..<(file.lastIndex(of: "/") ?? file.startIndex)])
-        guard folder.isEmpty || Files.makeDirectories(folder),
-              case .success = Files.replace(path: file, with: Array((made + "\n").utf8), mode: 0o600)
-        else { return nil }
-        return Owner(identity: made, key: Identity.make())
+        return nil
     }
 
     /// The realm a browser's cookie stands for.

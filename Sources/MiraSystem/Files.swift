@@ -114,8 +114,42 @@ package enum Files {
     /// flushed, then renamed over it, so a reader sees the old bytes or the
     /// new ones, never half. The file is owner-only (`mode`).
     package static func replace(path: String, with bytes: [UInt8], mode: mode_t = 0o600) -> Result<Void, FileProblem> {
-        let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
+        let temporary: String
+        switch writeTemporary(beside: path, bytes, mode: mode) {
+        case .failure(let problem): return .failure(problem)
+        case .success(let written): temporary = written
+        }
+        guard rename(temporary, path) == 0 else {
+            let problem = FileProblem(errno: errno)
+            unlink(temporary)
+            return .failure(problem)
+        }
+        return .success(())
+    }
+
+    /// Makes a small file whole, only if there is none: written and flushed
+    /// beside it, then linked into place, which fails when the name exists.
+    /// Of two processes making the same file at once, one makes it and the
+    /// other is told (false) and can read the winner's.
+    package static func create(path: String, with bytes: [UInt8], mode: mode_t = 0o600) -> Result<Bool, FileProblem> {
+        let temporary: String
+        switch writeTemporary(beside: path, bytes, mode: mode) {
+        case .failure(let problem): return .failure(problem)
+        case .success(let written): temporary = written
+        }
+        defer { unlink(temporary) }
+        guard link(temporary, path) == 0 else {
+            return errno == EEXIST ? .success(false) : .failure(FileProblem(errno: errno))
+        }
+        return .success(true)
+    }
+
+    /// Writes `bytes` to a new temporary file in `path`'s folder and flushes
+    /// it; returns its path. Named by process and a random part, so writers
+    /// in one process do not share it either.
+    private static func writeTemporary(beside path: String, _ bytes: [UInt8], mode: mode_t) -> Result<String, FileProblem> {
+        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: .min ... .max))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
         guard fd >= 0 else { return .failure(FileProblem(errno: errno)) }
         var offset = 0
         while offset < bytes.count {
@@ -136,12 +170,7 @@ package enum Files {
             unlink(temporary)
             return .failure(problem)
         }
-        guard rename(temporary, path) == 0 else {
-            let problem = FileProblem(errno: errno)
-            unlink(temporary)
-            return .failure(problem)
-        }
-        return .success(())
+        return .success(temporary)
     }
 
     package static func close(_ fd: Int32) {

@@ -86,6 +86,32 @@ import Testing
         #expect(again.stop() == 0)
     }
 
+    /// Servers started together on one state folder know one owner: the
+    /// identity is made by whichever comes first, and the other reads it.
+    @Test func serversStartedTogetherKnowOneOwner() throws {
+        final class Shared: @unchecked Sendable {
+            let world: World
+            var servers: [Served] = []
+            let lock = NSLock()
+            init(_ world: World) { self.world = world }
+        }
+        let shared = Shared(try World())
+        DispatchQueue.concurrentPerform(iterations: 6) { _ in
+            guard let served = try? Served(shared.world) else { return }
+            shared.lock.withLock { shared.servers.append(served) }
+        }
+        let servers = shared.servers
+        #expect(servers.count == 6)
+        var owners: Set<String> = []
+        for served in servers {
+            let opened = try served.request("GET", try #require(served.ownerPath))
+            #expect(opened.status == 303)
+            owners.insert(try #require(opened.cookie))
+        }
+        #expect(owners.count == 1)
+        for served in servers { #expect(served.stop() == 0) }
+    }
+
     /// A browser's first turn names its new conversation and stores it with
     /// the turn: that turn recalls the browser's realm, never the owner's,
     /// although the session is not stored yet while it recalls.

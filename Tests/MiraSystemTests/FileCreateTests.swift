@@ -1,0 +1,40 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import MiraSystem
+import MiraTestSupport
+
+@Suite struct FileCreation {
+    /// A file is made only where there is none: the second maker is told
+    /// and the first one's bytes stay (what keeps two mira-serve started
+    /// together from giving the owner two identities).
+    @Test func aFileIsMadeOnceAndNeverReplaced() throws {
+        let folder = TemporaryDirectory(prefix: "mira-create")
+        defer { folder.remove() }
+        let path = folder.path + "/owner"
+        #expect(try Files.create(path: path, with: Array("first\n".utf8)).get() == true)
+        #expect(try Files.create(path: path, with: Array("second\n".utf8)).get() == false)
+        #expect(Files.read(path: path, limit: 100) == Array("first\n".utf8))
+        var status = stat()
+        #expect(stat(path, &status) == 0)
+        #expect(status.st_mode & 0o777 == 0o600)
+        // No temporary file is left beside it.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["owner"])
+    }
+
+    @Test func ofManyMakersAtOnceExactlyOneMakesIt() throws {
+        let folder = TemporaryDirectory(prefix: "mira-create")
+        defer { folder.remove() }
+        let path = folder.path + "/owner"
+        let made = Mutex<[Int]>([])
+        DispatchQueue.concurrentPerform(iterations: 16) { k in
+            if case .success(true) = Files.create(path: path, with: Array("maker \(k)\n".utf8)) {
+                made.withLock { $0.append(k) }
+            }
+        }
+        let winners = made.withLock { $0 }
+        #expect(winners.count == 1)
+        #expect(Files.read(path: path, limit: 100) == Array("maker \(winners.first ?? -1)\n".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["owner"])
+    }
+}
