@@ -15,22 +15,22 @@ import MiraSystem
 package final class Companion {
     package let store: SessionStore
     package var preparer: TurnPreparer
-    var caller: TurnCaller
+    /// Asks the model and checks its reply (the turn's wait on the network).
+    package let model: ModelCaller
     /// How many earlier messages a turn carries (mira-store load's default).
     package var historyWindow = 15
-    let listeners = Listeners()
     /// Receives the reply's text while it streams in (only when streaming).
     package var onText: ([UInt8]) -> Void {
-        get { listeners.text }
-        set { listeners.text = newValue }
+        get { model.onText }
+        set { model.onText = newValue }
     }
     /// Hears of each retry before its wait (a live display says why the turn takes longer).
     package var onRetry: (RetryNotice) -> Void {
-        get { listeners.retry }
-        set { listeners.retry = newValue }
+        get { model.onRetry }
+        set { model.onRetry = newValue }
     }
     /// The server's time limit for one answer, for the words of a retry.
-    package let timeoutMilliseconds: Int
+    package var timeoutMilliseconds: Int { model.timeoutMilliseconds }
     /// Long-term memory, when an embedding model is configured: each turn
     /// recalls before it asks (as `mira-memory recall` in the pipeline).
     package var recaller: Recaller?
@@ -54,39 +54,14 @@ package final class Companion {
         saveTurn = { (record, session, opening) throws(StageError) in
             _ = try store.save(record: record, session: session, opening: opening)
         }
-        var client = ChatClient(policy: RetryPolicy(maxRetries: retries), stream: stream)
-        let listeners = self.listeners
-        client.onText = { listeners.text($0) }
-        client.onRetry = { listeners.retry($0) }
-        if let shouldStop { client.isCancelled = shouldStop }
-        if let sleep { client.sleep = sleep }
-        let endpoint = server.endpoint
-        timeoutMilliseconds = endpoint.timeoutMilliseconds
-        caller = TurnCaller(
-            stage: "mira", source: .server(client, makeTransport: {
-                let transport = CurlTransport(endpoint: endpoint)
-                transport.shouldStop = shouldStop
-                return transport
-            }),
-            cacheScope: endpoint.completionsURL, report: { _, _ in })
-        caller.tokenLimitField = server.tokenLimitField
-        CurlTransport.prepare()
+        model = ModelCaller(server: server, retries: retries, stream: stream, shouldStop: shouldStop, sleep: sleep)
     }
 
     /// Whether the next turns ask the server to stream (so `onText` sees the
-    /// words as they come). mira-serve asks without streaming when its
-    /// client did not ask for a stream: one answer to read, not some forty
-    /// pieces, for the same reply.
+    /// words as they come).
     package var streams: Bool {
-        get {
-            guard case .server(let client, _) = caller.source else { return false }
-            return client.stream
-        }
-        set {
-            guard case .server(var client, let makeTransport) = caller.source, client.stream != newValue else { return }
-            client.stream = newValue
-            caller.source = .server(client, makeTransport: makeTransport)
-        }
+        get { model.streams }
+        set { model.streams = newValue }
     }
 
     /// The record the turn would have as it leaves `mira-store load` and
@@ -103,6 +78,15 @@ package final class Companion {
     /// the finished record, as `mira-store save` passes it on. `opening`:
     /// the realm of a session this turn starts (stored with the turn).
     package func take(message: String, session: String, persona: String?, opening realm: Realm? = nil) throws(StageError) -> Record {
+        var record = try prepared(message: message, session: session, persona: persona, opening: realm)
+        try model.answer(&record)
+        try saveTurn(record, session, realm)
+        return record
+    }
+
+    /// The turn's record ready to be asked: `prepare`, then what memory
+    /// recalls for it. The part of a turn that reads the database.
+    package func prepared(message: String, session: String, persona: String?, opening realm: Realm? = nil) throws(StageError) -> Record {
         var record = try prepare(message: message, session: session, persona: persona)
         if let recaller {
             var recalled = record
@@ -114,8 +98,6 @@ package final class Companion {
                 onMemoryProblem(error)
             }
         }
-        try caller.answer(&record)
-        try saveTurn(record, session, realm)
         return record
     }
 
@@ -125,10 +107,4 @@ package final class Companion {
         guard let recaller else { return false }
         return (try? Summarizer.isDue(session: session, memory: recaller.memory)) ?? false
     }
-}
-
-/// Where the client's callbacks go: set per turn, after the client was made.
-final class Listeners {
-    var text: ([UInt8]) -> Void = { _ in }
-    var retry: (RetryNotice) -> Void = { _ in }
 }

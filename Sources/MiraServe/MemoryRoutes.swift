@@ -55,7 +55,7 @@ extension API {
     func summarizeLater(_ session: String) {
         let running = summaryRuns
         guard running.start(session) else { return }
-        let accepted = workers.submit { companion in
+        let accepted = background.submit { companion in
             defer { running.finish(session) }
             guard let summarizer = companion.summarizer, (try? summarizer.isDue(session: session)) == true else { return }
             do throws(StageError) {

@@ -56,7 +56,7 @@ package struct Server {
         } catch {
             throw StartFailure(message: error.message, status: error.code.exitStatus)
         }
-        // One for each worker, made on its own thread when it starts (Workers.swift).
+        // One for each worker with a connection, made on its own thread when it starts (Workers.swift).
         let makeCompanion = { @Sendable () throws(StartFailure) -> Companion in
             let store: SessionStore
             do throws(StageError) {
@@ -85,19 +85,32 @@ package struct Server {
         }
         let names = Set(registry.names)
         let owner = MiraFolders.state(environment: environment).flatMap { Owner.load(file: $0 + "/serve-owner") }
+        let report: @Sendable (String) -> Void = { Diagnostics.standardError.report(stage: Self.stage, line: nil, $0) }
+        let makeOrSay = { @Sendable () -> Companion? in
+            do throws(StartFailure) {
+                return try makeCompanion()
+            } catch {
+                report("no new worker: \(error.message)")
+                return nil
+            }
+        }
         api = API(
-            workers: Workers(first: try makeCompanion(), limit: turns, make: {
-                do throws(StartFailure) {
-                    return try makeCompanion()
-                } catch {
-                    Diagnostics.standardError.report(stage: Self.stage, line: nil, "no new worker: \(error.message)")
-                    return nil
-                }
-            }, onProblem: { Diagnostics.standardError.report(stage: Self.stage, line: nil, $0) }),
+            workers: Workers(first: try makeCompanion(), limit: min(turns, Self.connections), make: makeOrSay, onProblem: report),
+            callers: Workers(first: ModelCaller(server: server, stream: false), limit: turns,
+                             make: { ModelCaller(server: server, stream: false) }, onProblem: report),
+            background: Workers(first: try makeCompanion(), limit: Self.summariesAtOnce, make: makeOrSay, onProblem: report),
             personas: registry.personas.map { PersonaInfo(name: $0.name, summary: $0.summary) },
             personaProblem: { [registry] name in names.contains(name) ? nil : registry.problem(with: name) },
-            secret: server.endpoint.apiKey, owner: owner, writes: writes, turnLimit: RateLimit(perMinute: turnsPerMinute, burst: min(burst, max(1, turnsPerMinute))))
+            secret: server.endpoint.apiKey, owner: owner, writes: writes,
+            turnLimit: RateLimit(perMinute: turnsPerMinute, burst: min(burst, max(1, turnsPerMinute))))
     }
+
+    /// The most workers with a database connection: their jobs are short
+    /// (a turn's reads, a route's), so a few keep two cores busy, and each
+    /// connection costs its opening (0.25-0.5 ms of CPU) and memory.
+    static let connections = 8
+    /// The most summaries written at once, in the background.
+    static let summariesAtOnce = 2
 
     /// Serves until a signal; prints `mira-serve: listening on http://HOST:PORT`
     /// on stdout once the port is bound (the port `--port 0` got, for a script).

@@ -92,7 +92,15 @@ package struct API: Sendable {
     /// Bodies over this many bytes are refused (413).
     package static let maxBody = 64 << 10
 
-    let workers: Workers
+    /// Workers with a database connection each, for what reads or writes the
+    /// database: a turn's session, history and memories, the routes' reads.
+    let workers: Workers<Companion>
+    /// Threads that wait on the model, a turn each, with no connection: a
+    /// turn holds a connection only while it reads.
+    let callers: Workers<ModelCaller>
+    /// Where summaries are written after turns, a few at a time (each waits
+    /// on the model while holding its connection).
+    let background: Workers<Companion>
     /// The personas a request may force, in the registry's order, with a line about each.
     let personas: [PersonaInfo]
     /// Why a persona name may not be forced (nil: it may).
@@ -103,17 +111,20 @@ package struct API: Sendable {
     let owner: Owner?
     /// Turns per identity.
     let turnLimit: RateLimit
-    /// Where new sessions are written (with the turns, in groups).
-    let writes: GroupedWrites?
+    /// Where turns and new sessions are written, in groups.
+    let writes: GroupedWrites
     /// Sessions whose summary is being written now (one at a time each).
     let summaryRuns = SummaryRuns()
 
-    package init(
-        workers: Workers, personas: [PersonaInfo], personaProblem: @escaping @Sendable (String) -> String?, secret: String?,
-        owner: Owner? = nil, writes: GroupedWrites? = nil, turnLimit: RateLimit = RateLimit(perMinute: 0, burst: 1)
+    init(
+        workers: Workers<Companion>, callers: Workers<ModelCaller>, background: Workers<Companion>, personas: [PersonaInfo],
+        personaProblem: @escaping @Sendable (String) -> String?, secret: String?,
+        owner: Owner?, writes: GroupedWrites, turnLimit: RateLimit
     ) {
         self.writes = writes
         self.workers = workers
+        self.callers = callers
+        self.background = background
         self.personas = personas
         self.personaProblem = personaProblem
         self.secret = secret
@@ -145,7 +156,7 @@ package struct API: Sendable {
 
     func startSession(_ realm: Realm) async throws(APIError) -> Response {
         let writes = self.writes
-        let id = try await onWorker { companion throws(StageError) in try Self.startSession(realm, companion.store, writes) }
+        let id = try await onWorker { _ throws(StageError) in try writes.startSession(realm) }
         return API.json(["session": .string(id)], status: .created)
     }
 
@@ -200,23 +211,28 @@ package struct API: Sendable {
             throw APIError(.tooManyRequests, "rate_limited", "too many turns from this browser; try again in \(wait) s", retryAfter: wait)
         }
         let realm = context.realm
-        let writes = self.writes
-        if request.uri.queryParameters["stream"] == "1" {
-            // The session first, so an unknown one is a plain 404 even when streaming.
-            let session = try await onWorker { companion throws(StageError) in try Self.session(for: turn, in: realm, companion.store) }
-            guard let session else { throw APIError.noSession(turn.session ?? "") }
-            return try stream(turn, session: session)
-        }
-        // Unstreamed: the session and the turn in one job, and the model asked without streaming.
-        let outcome = try await onWorker { companion throws(StageError) -> (session: String, record: Record)? in
+        // The session, the history and the memories, on a worker with a
+        // connection; then the model, on a caller, which saves the turn.
+        let prepared = try await onWorker { companion throws(StageError) -> (session: TurnSession, record: Record)? in
             guard let session = try Self.session(for: turn, in: realm, companion.store) else { return nil }
-            companion.streams = false
-            let record = try companion.take(message: turn.message, session: session.id, persona: turn.persona, opening: session.opening)
-            return (session.id, record)
+            return (session, try companion.prepared(message: turn.message, session: session.id, persona: turn.persona, opening: session.opening))
         }
-        guard let outcome else { throw APIError.noSession(turn.session ?? "") }
-        summarizeLater(outcome.session)
-        return API.json(try Self.reply(outcome.record, session: outcome.session))
+        guard let prepared else { throw APIError.noSession(turn.session ?? "") }
+        if request.uri.queryParameters["stream"] == "1" {
+            return try stream(prepared.record, session: prepared.session)
+        }
+        // Unstreamed: the model asked without streaming.
+        let writes = self.writes
+        let session = prepared.session
+        let record = try await onCaller { model throws(StageError) -> Record in
+            model.streams = false
+            var record = prepared.record
+            try model.answer(&record)
+            try writes.save(record, session: session.id, opening: session.opening)
+            return record
+        }
+        summarizeLater(session.id)
+        return API.json(try Self.reply(record, session: session.id))
     }
 
     /// The session a turn goes to: the one it names (nil when that is not
@@ -230,31 +246,27 @@ package struct API: Sendable {
         return TurnSession(id: Identifiers.newSessionID(), opening: realm)
     }
 
-    /// A new session of `realm`: in the next group of writes when there are groups.
-    static func startSession(_ realm: Realm, _ store: SessionStore, _ writes: GroupedWrites?) throws(StageError) -> String {
-        if let writes { return try writes.startSession(realm) }
-        return try store.startWebSession(realm: realm)
-    }
-
     /// The turn as server-sent events: `text` pieces while the model writes,
     /// then `reply` (the same object as without streaming) or `error`. A
     /// reader who leaves early stops the events, not the turn: it is saved.
-    func stream(_ turn: ChatRequest, session turnSession: TurnSession) throws(APIError) -> Response {
-        let session = turnSession.id
+    func stream(_ prepared: Record, session: TurnSession) throws(APIError) -> Response {
         let (events, sink) = AsyncStream.makeStream(of: [UInt8].self)
         let secret = self.secret
-        let accepted = workers.submit { companion in
-            companion.streams = true
+        let writes = self.writes
+        let accepted = callers.submit { model in
+            model.streams = true
             let pieces = TextPieces()
-            companion.onText = { bytes in
+            model.onText = { bytes in
                 let text = pieces.add(bytes)
                 if !text.isEmpty { sink.yield(ServerEvent.bytes("text", ["text": .string(text)])) }
             }
-            defer { companion.onText = { _ in } }
+            defer { model.onText = { _ in } }
             do {
-                let record = try companion.take(message: turn.message, session: session, persona: turn.persona, opening: turnSession.opening)
-                sink.yield(ServerEvent.bytes("reply", try Self.reply(record, session: session)))
-                summarizeLater(session)
+                var record = prepared
+                try model.answer(&record)
+                try writes.save(record, session: session.id, opening: session.opening)
+                sink.yield(ServerEvent.bytes("reply", try Self.reply(record, session: session.id)))
+                summarizeLater(session.id)
             } catch let error as StageError {
                 sink.yield(ServerEvent.bytes("error", APIError(error).json(hiding: secret)))
             } catch {
@@ -277,8 +289,17 @@ package struct API: Sendable {
     /// Runs `body` on a worker (its own companion and connection); a store
     /// or turn failure comes back as the API's error.
     func onWorker<T: Sendable>(_ body: @escaping @Sendable (Companion) throws(StageError) -> T) async throws(APIError) -> T {
-        let result = await workers.run { companion in
-            Result { () throws(StageError) -> T in try body(companion) }
+        try await Self.run(body, on: workers)
+    }
+
+    /// Runs `body` on a caller (a thread that waits on the model).
+    func onCaller<T: Sendable>(_ body: @escaping @Sendable (ModelCaller) throws(StageError) -> T) async throws(APIError) -> T {
+        try await Self.run(body, on: callers)
+    }
+
+    static func run<R, T: Sendable>(_ body: @escaping @Sendable (R) throws(StageError) -> T, on pool: Workers<R>) async throws(APIError) -> T {
+        let result = await pool.run { resource in
+            Result { () throws(StageError) -> T in try body(resource) }
         }
         switch result {
         case nil: throw APIError.busy

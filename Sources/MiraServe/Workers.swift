@@ -1,34 +1,32 @@
-import MiraCompanion
 import MiraSystem
 
-/// Where turns and database reads run: never on the server's event loops
-/// nor on Swift's cooperative threads (two on this machine), because a turn
-/// blocks for seconds in curl and SQLite. Each worker is an OS thread that
-/// owns one `Companion` (its own SQLite connection and curl handles), so a
-/// companion is only ever used by the thread that owns it; jobs wait in one
-/// queue, first come first served.
+/// Threads that run jobs, each owning one `Resource` (a `Companion` with its
+/// SQLite connection, or a `ModelCaller` with its curl handle), so a
+/// resource is only ever used by the thread that owns it. Never the server's
+/// event loops nor Swift's cooperative threads (two on this machine): a
+/// turn blocks for seconds in curl and SQLite. Jobs wait in one queue, first
+/// come first served.
 ///
-/// Workers are made on demand: when a job arrives and every worker is busy,
-/// one more thread starts (up to `limit`), makes its own companion and stays
-/// for later jobs. A turn spends nearly all its time blocked in curl waiting
-/// for the model, and a blocked thread costs little (a 1 MiB stack of which a
-/// few pages are touched, an SQLite connection, a curl handle), so every turn
-/// in flight gets a thread of its own instead of queueing behind a few: with
-/// 4 fixed workers, 200 clients of a model that answers in 200 ms waited
-/// seconds (bench/serve). Idle workers are kept, so a second rush costs no
-/// new threads or connections.
-package final class Workers: @unchecked Sendable {
-    package typealias Job = @Sendable (Companion) -> Void
-    /// Makes a new worker's companion, on that worker's thread; nil when it
+/// Threads are made on demand: when a job arrives and every thread is busy,
+/// one more starts (up to `limit`), makes its own resource and stays for
+/// later jobs. A turn spends nearly all its time blocked in curl waiting for
+/// the model, and a blocked thread costs little (a 1 MiB stack of which a few
+/// pages are touched, a curl handle), so every turn in flight gets a caller
+/// of its own instead of queueing behind a few: with 4 fixed workers, 200
+/// clients of a model that answers in 200 ms waited seconds (bench/serve).
+/// Idle threads are kept, so a second rush costs no new ones.
+package final class Workers<Resource>: @unchecked Sendable {
+    package typealias Job = @Sendable (Resource) -> Void
+    /// Makes a new worker's resource, on that worker's thread; nil when it
     /// cannot (the maker says why), and the jobs wait for the other workers.
-    package typealias Maker = @Sendable () -> Companion?
+    package typealias Maker = @Sendable () -> Resource?
 
     private let monitor = Monitor()
     /// Guarded by `monitor`: the jobs not yet taken, from `head` on.
     private var queue: [Job] = []
     private var head = 0
     /// Guarded by `monitor`: workers alive or starting, those waiting for a
-    /// job, and those still making their companion (about to take one).
+    /// job, and those still making their resource (about to take one).
     private var workers = 0
     private var idle = 0
     private var starting = 0
@@ -36,7 +34,7 @@ package final class Workers: @unchecked Sendable {
     /// tried before this time (monotonic ms), so a shortage of files or
     /// threads costs one try and one line a second, not one a job.
     private var noGrowthUntil = 0.0
-    private static let pauseAfterFailure = 1000.0
+    private static var pauseAfterFailure: Double { 1000 }
 
     /// The most workers (so turns at once) there will ever be.
     package let limit: Int
@@ -45,16 +43,16 @@ package final class Workers: @unchecked Sendable {
     private let make: Maker
     private let onProblem: @Sendable (String) -> Void
 
-    /// A companion moved once, from the thread that made it to its worker.
+    /// A resource moved once, from the thread that made it to its worker.
     private final class Handover: @unchecked Sendable {
-        let companion: Companion
-        init(_ companion: Companion) { self.companion = companion }
+        let resource: Resource
+        init(_ resource: Resource) { self.resource = resource }
     }
 
-    /// `first`: the first worker's companion, made before the server starts
+    /// `first`: the first thread's resource, made before the server starts
     /// (so a database that cannot be opened stops it there); `make` makes the
     /// others' when they are needed.
-    package init(first: Companion, limit: Int, maxWaiting: Int = 1024,
+    package init(first: Resource, limit: Int, maxWaiting: Int = 1024,
                  make: @escaping Maker, onProblem: @escaping @Sendable (String) -> Void = { _ in }) {
         precondition(limit >= 1, "workers need a limit of at least 1")
         self.limit = limit
@@ -64,10 +62,10 @@ package final class Workers: @unchecked Sendable {
         workers = 1
         starting = 1
         let handover = Handover(first)
-        startThread { [self] in self.serve(handover.companion) }
+        startThread { [self] in self.serve(handover.resource) }
     }
 
-    private func serve(_ companion: Companion) {
+    private func serve(_ resource: Resource) {
         var first = true
         while true {
             let job = monitor.locked { () -> Job in
@@ -84,15 +82,15 @@ package final class Workers: @unchecked Sendable {
                 return job
             }
             first = false
-            job(companion)
+            job(resource)
         }
     }
 
     /// Starts one more worker, counted already by `submit`.
     private func grow() {
         let error = startThreadIfPossible { [self] in
-            guard let companion = make() else { return notStarted(nil) }
-            serve(companion)
+            guard let resource = make() else { return notStarted(nil) }
+            serve(resource)
         }
         if error != 0 { notStarted("no new worker thread (error \(error)): turns wait for the others") }
     }
@@ -128,7 +126,7 @@ package final class Workers: @unchecked Sendable {
     }
 
     /// Runs `body` on a worker and returns its result; nil when the queue is full.
-    package func run<T: Sendable>(_ body: @escaping @Sendable (Companion) -> T) async -> T? {
+    package func run<T: Sendable>(_ body: @escaping @Sendable (Resource) -> T) async -> T? {
         await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
             if !submit({ continuation.resume(returning: body($0)) }) {
                 continuation.resume(returning: nil)

@@ -22,7 +22,7 @@ struct MiraServeCommand: AsyncParsableCommand {
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port to listen on (0: a free one, printed once listening).") var port = 8080
     @Option(help: "The SQLite database file.") var db: String?
-    @Option(help: ArgumentHelp("The most turns at once (each on its own thread and connection, made when needed).", valueName: "n"))
+    @Option(help: ArgumentHelp("The most turns at once (each waiting on the model in a thread of its own, made when needed).", valueName: "n"))
     var turns = 256
     @Option(help: ArgumentHelp("Turns one browser may take a minute, after a first burst of up to 20 (0: no limit).", valueName: "n"))
     var turnsPerMinute = 30

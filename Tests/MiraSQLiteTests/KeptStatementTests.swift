@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 @testable import MiraSQLite
 import MiraShared
@@ -17,7 +18,9 @@ extension SessionStoreBehaviour {
         let first = try other.startWebSession(realm: alice)
         #expect(try server.latestWebSession(realm: alice) == first)
         #expect(try server.webSession(first, isIn: alice))
-        // A later session, with a turn, written by another connection.
+        // A later session, with a turn, written by another connection (times
+        // are in milliseconds: a tie would be broken by the ids).
+        usleep(5_000)
         let later = try other.startWebSession(realm: alice)
         #expect(try other.save(record: finishedRecord(session: later, turn: "t1", reply: aReply), session: nil))
         #expect(try server.latestWebSession(realm: alice) == later)
