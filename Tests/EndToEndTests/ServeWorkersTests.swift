@@ -52,6 +52,29 @@ import Testing
         #expect(served.stop() == 0)
     }
 
+    /// A turn holds an SQLite connection only while it reads: while 16 turns
+    /// wait on the model, mira-serve has at most its 8 workers', the group
+    /// writer's and the first background thread's open, not one a turn.
+    @Test func turnsWaitingOnTheModelHoldNoConnection() throws {
+        let served = try Served(World(behaviour: "delay:1500"))
+        let database = served.world.database
+        let script = """
+            for i in $(seq 16); do
+              curl -sS -o /dev/null -H 'Content-Type: application/json' \\
+                --data-binary "{\\"message\\": \\"turn $i\\"}" http://127.0.0.1:\(served.port)/chat &
+            done
+            sleep 1
+            ls -l /proc/[0-9]*/fd 2>/dev/null | grep -c -- "-> \(database)$" > connections
+            wait
+            """
+        #expect(try served.world.sh(script).status == 0)
+        #expect(try served.world.arrivals().count == 16)
+        let open = try String(contentsOfFile: served.world.dir + "/connections", encoding: .utf8)
+        let connections = try #require(Int(open.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(connections >= 2 && connections <= 10, "\(connections) connections open")
+        #expect(served.stop() == 0)
+    }
+
     @Test func turnsBeyondTheLimitWaitForAWorker() throws {
         let delay = 0.3
         let served = try Served(World(behaviour: "delay:\(Int(delay * 1000))"), arguments: ["--turns", "2"])
