@@ -64,10 +64,9 @@ package struct Server {
             } catch {
                 throw StartFailure(message: error.message, status: error.code.exitStatus)
             }
+            // It makes turns ready and reads; the callers ask the model and
+            // hand the turns to `writes` (Server.swift).
             let companion = Companion(store: store, preparer: TurnPreparer(registry: registry, settings: prompt), server: server, stream: true)
-            companion.saveTurn = { (record, session, opening) throws(StageError) in
-                try writes.save(record, session: session, opening: opening)
-            }
             if memory {
                 do throws(UsageError) {
                     let embedder = try MemoryServices.embedder(environment: environment)
