@@ -15,22 +15,11 @@ import MiraSystem
 package final class Companion {
     package let store: SessionStore
     package var preparer: TurnPreparer
-    /// Asks the model and checks its reply (the turn's wait on the network).
+    /// Asks the model and checks its reply (the turn's wait on the network);
+    /// its `onText` and `onRetry` are where a display hears of the turn.
     package let model: ModelCaller
     /// How many earlier messages a turn carries (mira-store load's default).
     package var historyWindow = 15
-    /// Receives the reply's text while it streams in (only when streaming).
-    package var onText: ([UInt8]) -> Void {
-        get { model.onText }
-        set { model.onText = newValue }
-    }
-    /// Hears of each retry before its wait (a live display says why the turn takes longer).
-    package var onRetry: (RetryNotice) -> Void {
-        get { model.onRetry }
-        set { model.onRetry = newValue }
-    }
-    /// The server's time limit for one answer, for the words of a retry.
-    package var timeoutMilliseconds: Int { model.timeoutMilliseconds }
     /// Long-term memory, when an embedding model is configured: each turn
     /// recalls before it asks (as `mira-memory recall` in the pipeline).
     package var recaller: Recaller?
@@ -55,13 +44,6 @@ package final class Companion {
             _ = try store.save(record: record, session: session, opening: opening)
         }
         model = ModelCaller(server: server, retries: retries, stream: stream, shouldStop: shouldStop, sleep: sleep)
-    }
-
-    /// Whether the next turns ask the server to stream (so `onText` sees the
-    /// words as they come).
-    package var streams: Bool {
-        get { model.streams }
-        set { model.streams = newValue }
     }
 
     /// The record the turn would have as it leaves `mira-store load` and

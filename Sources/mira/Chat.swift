@@ -144,8 +144,8 @@ struct ChatLoop {
     /// One turn: the reply streams onto the screen, then its persona and mood.
     func take(_ text: String) {
         let screen = self.screen
-        companion.onText = { screen.text($0) }
-        companion.onRetry = { [timeout = companion.timeoutMilliseconds] in screen.retried($0, timeoutMilliseconds: timeout) }
+        companion.model.onText = { screen.text($0) }
+        companion.model.onRetry = { [timeout = companion.model.timeoutMilliseconds] in screen.retried($0, timeoutMilliseconds: timeout) }
         screen.begin()
         do {
             let record = try companion.take(message: text, session: session, persona: persona)

@@ -72,8 +72,8 @@ struct TurnOptions: Equatable {
         let output = LineWriter.standardOutput
         let companion = Setup.companion(model: model, stream: output.isTerminal, interruptible: false)
         let screen = TurnScreen(out: output)
-        companion.onText = { screen.text($0) }
-        companion.onRetry = { [timeout = companion.timeoutMilliseconds] in screen.retried($0, timeoutMilliseconds: timeout) }
+        companion.model.onText = { screen.text($0) }
+        companion.model.onRetry = { [timeout = companion.model.timeoutMilliseconds] in screen.retried($0, timeoutMilliseconds: timeout) }
         screen.begin()
         let record: Record
         do {
