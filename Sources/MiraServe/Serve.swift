@@ -94,7 +94,7 @@ package struct Server {
             }
         }
         api = API(
-            workers: Workers(first: try makeCompanion(), limit: min(turns, Self.connections), make: makeOrSay, onProblem: report),
+            workers: Workers(first: try makeCompanion(), limit: Self.workers(turns: turns, memory: memory), make: makeOrSay, onProblem: report),
             callers: Workers(first: ModelCaller(server: server, stream: false), limit: turns,
                              make: { ModelCaller(server: server, stream: false) }, onProblem: report),
             background: Workers(first: try makeCompanion(), limit: Self.summariesAtOnce, make: makeOrSay, onProblem: report),
@@ -104,10 +104,15 @@ package struct Server {
             turnLimit: RateLimit(perMinute: turnsPerMinute, burst: min(burst, max(1, turnsPerMinute))))
     }
 
-    /// The most workers with a database connection: their jobs are short
-    /// (a turn's reads, a route's), so a few keep two cores busy, and each
-    /// connection costs its opening (0.25-0.5 ms of CPU) and memory.
-    static let connections = 8
+    /// The most workers with a database connection. Without memory their
+    /// jobs are short reads (a turn's, a route's), so 8 keep two cores busy,
+    /// and each connection costs its opening (0.25-0.5 ms of CPU) and
+    /// memory. With memory, a turn's recall also waits on the embedding
+    /// server, so they may be as many as the turns: a slow embedding server
+    /// must not leave 8 turns blocking everyone's reads.
+    static func workers(turns: Int, memory: Bool) -> Int {
+        memory ? turns : min(turns, 8)
+    }
     /// The most summaries written at once, in the background.
     static let summariesAtOnce = 2
 

@@ -75,6 +75,25 @@ import Testing
         #expect(served.stop() == 0)
     }
 
+    /// With memory, a turn's recall waits on the embedding server while it
+    /// holds a worker: a slow one must not make the turns past 8 queue
+    /// behind the first 8 recalls. 12 turns, each recall 1 s: every turn's
+    /// question reaches the model within that second of the first.
+    @Test func aSlowEmbeddingServerDoesNotQueueTurnsBehindEightRecalls() throws {
+        let delay = 1.0
+        let served = try Served(World(serverArguments: ["--embed-behaviour", "delay:\(Int(delay * 1000))"]),
+                                environment: ["MIRA_EMBED_MODEL": "fake-embed"])
+        let bodies = try chatAtOnce(served, count: 12)
+        let asked = try served.world.logEntries().filter { ($0["path"] as? String)?.hasSuffix("/chat/completions") == true }
+        let times = asked.compactMap { $0["t"] as? Double }
+        #expect(times.count == 12)
+        let spread = (times.max() ?? 0) - (times.min() ?? 0)
+        // Behind 8 recalls, the ninth question would come a whole delay after the first.
+        #expect(spread < delay / 2, "questions spread over \(spread) s")
+        try expectSavedWhole(served, bodies)
+        #expect(served.stop() == 0)
+    }
+
     @Test func turnsBeyondTheLimitWaitForAWorker() throws {
         let delay = 0.3
         let served = try Served(World(behaviour: "delay:\(Int(delay * 1000))"), arguments: ["--turns", "2"])
