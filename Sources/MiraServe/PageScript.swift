@@ -161,7 +161,8 @@ extension Page {
         }
 
         async function loadConversations() {
-          const list = (await getJSON("/sessions")).sessions || [];
+          // The most recent 100: the owner's may be thousands (`mira sessions` lists them all).
+          const list = (await getJSON("/sessions?limit=100")).sessions || [];
           const items = list.map((s) => {
             const li = element("li");
             const button = element("button", "conversation", s.title || "(empty conversation)");

@@ -91,6 +91,8 @@ struct Gate: RouterMiddleware {
 package struct API: Sendable {
     /// Bodies over this many bytes are refused (413).
     package static let maxBody = 64 << 10
+    /// The most sessions `GET /sessions?limit=` may ask for.
+    static let maxSessionsListed = 1000
 
     /// Workers with a database connection each, for what reads or writes the
     /// database: a turn's session, history and memories, the routes' reads.
@@ -142,7 +144,7 @@ package struct API: Sendable {
         router.get("/own") { request, _ in try own(request) }
         router.get("/personas") { _, _ in personaList() }
         router.post("/sessions") { _, context in try await startSession(context.realm) }
-        router.get("/sessions") { _, context in try await sessions(context.realm) }
+        router.get("/sessions") { request, context in try await sessions(request, realm: context.realm) }
         router.get("/history") { request, context in try await history(request, realm: context.realm) }
         router.delete("/sessions/:id") { _, context in try await deleteSession(context) }
         router.post("/chat") { request, context in try await chat(request, context: context) }
@@ -160,8 +162,12 @@ package struct API: Sendable {
         return API.json(["session": .string(id)], status: .created)
     }
 
-    func sessions(_ realm: Realm) async throws(APIError) -> Response {
-        let list = try await onWorker { companion throws(StageError) in try companion.store.webSessions(realm: realm) }
+    /// The realm's sessions, most recent first; only the first `?limit=N`
+    /// (1-1000) when asked: the owner's may be thousands (every session
+    /// the command line and batches stored).
+    func sessions(_ request: Request, realm: Realm) async throws(APIError) -> Response {
+        let limit = try Self.limit(request.uri.queryParameters["limit"].map(String.init))
+        let list = try await onWorker { companion throws(StageError) in try companion.store.webSessions(realm: realm, limit: limit) }
         let rows: [JSON] = list.map {
             ["session": .string($0.session), "messages": .int($0.messages), "last_activity": .string($0.lastActivity),
              "title": .string($0.title)]
@@ -306,6 +312,15 @@ package struct API: Sendable {
         case .success(let value)?: return value
         case .failure(let error)?: throw APIError(error)
         }
+    }
+
+    /// `?limit=`'s number, checked; nil when not given.
+    static func limit(_ given: String?) throws(APIError) -> Int? {
+        guard let given else { return nil }
+        guard let n = Int(given), (1...maxSessionsListed).contains(n) else {
+            throw APIError(.badRequest, "bad_limit", "limit must be a whole number from 1 to \(maxSessionsListed)")
+        }
+        return n
     }
 
     static func checkedSession(_ id: String) throws(APIError) -> String {

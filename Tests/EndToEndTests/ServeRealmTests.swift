@@ -132,6 +132,31 @@ import Testing
         #expect(served.stop() == 0)
     }
 
+    /// The owner's list may hold every session the command line stored:
+    /// `?limit=N` gives the N most recent, and the page asks for 100.
+    @Test func theSessionListCanBeLimitedToTheMostRecent() throws {
+        let served = try Served(World())
+        let me = try served.newIdentity()
+        var started: [String] = []
+        for _ in 0..<3 {
+            let answer = try served.request("POST", "/sessions", cookie: me, origin: served.origin)
+            started.append(try #require(try answer.json()["session"] as? String))
+            usleep(5_000)  // created times are in milliseconds
+        }
+        let all = try #require(try served.request("GET", "/sessions", cookie: me).json()["sessions"] as? [[String: Any]])
+        #expect(all.compactMap { $0["session"] as? String } == started.reversed())
+        let two = try #require(try served.request("GET", "/sessions?limit=2", cookie: me).json()["sessions"] as? [[String: Any]])
+        #expect(two.compactMap { $0["session"] as? String } == Array(started.reversed().prefix(2)))
+        for bad in ["0", "1001", "x", "-1", ""] {
+            let refused = try served.request("GET", "/sessions?limit=\(bad)", cookie: me)
+            #expect(refused.status == 400, "limit=\(bad): \(refused.body)")
+            #expect(refused.errorCode == "bad_limit")
+        }
+        let page = try served.request("GET", "/app.js")
+        #expect(page.body.contains("/sessions?limit=100"))
+        #expect(served.stop() == 0)
+    }
+
     /// A first turn the model fails leaves no empty conversation behind:
     /// the session is stored with its first turn, or not at all.
     @Test func aFirstTurnThatFailsLeavesNoConversation() throws {
