@@ -51,8 +51,9 @@ extension API {
 
     /// After a web turn, as `mira` does after its own: the session's next
     /// summary when one is due, on a worker, without making anyone wait.
-    /// One run per session at a time.
+    /// One run per session at a time; nothing at all without memory.
     func summarizeLater(_ session: String) {
+        guard let background else { return }
         let running = summaryRuns
         guard running.start(session) else { return }
         let accepted = background.submit { companion in

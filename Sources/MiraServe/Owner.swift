@@ -36,7 +36,11 @@ package struct Owner: Sendable {
             switch Files.create(path: file, with: Array((made + "\n").utf8), mode: 0o600) {
             case .success(true): return Owner(identity: made, key: Identity.make())
             case .success(false): continue
-            case .failure: return nil
+            case .failure:
+                // A file system without hard links: written whole by renaming,
+                // as before (servers started together may then disagree).
+                guard case .success = Files.replace(path: file, with: Array((made + "\n").utf8), mode: 0o600) else { return nil }
+                return Owner(identity: made, key: Identity.make())
             }
         }
         return nil

@@ -97,7 +97,7 @@ package struct Server {
             workers: Workers(first: try makeCompanion(), limit: Self.workers(turns: turns, memory: memory), make: makeOrSay, onProblem: report),
             callers: Workers(first: ModelCaller(server: server, stream: false), limit: turns,
                              make: { ModelCaller(server: server, stream: false) }, onProblem: report),
-            background: Workers(first: try makeCompanion(), limit: Self.summariesAtOnce, make: makeOrSay, onProblem: report),
+            background: memory ? Workers(first: try makeCompanion(), limit: Self.summariesAtOnce, make: makeOrSay, onProblem: report) : nil,
             personas: registry.personas.map { PersonaInfo(name: $0.name, summary: $0.summary) },
             personaProblem: { [registry] name in names.contains(name) ? nil : registry.problem(with: name) },
             secret: server.endpoint.apiKey, owner: owner, writes: writes,

@@ -101,8 +101,9 @@ package struct API: Sendable {
     /// turn holds a connection only while it reads.
     let callers: Workers<ModelCaller>
     /// Where summaries are written after turns, a few at a time (each waits
-    /// on the model while holding its connection).
-    let background: Workers<Companion>
+    /// on the model while holding its connection); nil without memory,
+    /// when there are none to write.
+    let background: Workers<Companion>?
     /// The personas a request may force, in the registry's order, with a line about each.
     let personas: [PersonaInfo]
     /// Why a persona name may not be forced (nil: it may).
@@ -119,7 +120,7 @@ package struct API: Sendable {
     let summaryRuns = SummaryRuns()
 
     init(
-        workers: Workers<Companion>, callers: Workers<ModelCaller>, background: Workers<Companion>, personas: [PersonaInfo],
+        workers: Workers<Companion>, callers: Workers<ModelCaller>, background: Workers<Companion>?, personas: [PersonaInfo],
         personaProblem: @escaping @Sendable (String) -> String?, secret: String?,
         owner: Owner?, writes: GroupedWrites, turnLimit: RateLimit
     ) {
