@@ -7,14 +7,17 @@ import PackageDescription
 // libcurl, mira-eval neither the network nor the store.
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
-// libstdc++ (which the static Swift runtime needs) linked into the binaries,
-// not loaded: the dynamic loader binding libstdc++.so cost a lone `mira` turn
-// about 2 million instructions (bench/README.md). `make` links GCC's
-// libstdc++.a, and nothing else, into this folder; searched before GCC's own,
-// it makes the runtime's -lstdc++ the archive. Without it the binaries load
-// libstdc++.so as before.
+// libstdc++ and libgcc (which the static Swift runtime needs) linked into
+// the binaries, not loaded: the dynamic loader binding libstdc++.so cost a
+// lone `mira` turn about 2 million instructions, and loading libgcc_s.so
+// (its start-up asks the CPU its features) about 3% of its CPU time
+// (bench/README.md). `make` links GCC's libstdc++.a, and nothing else, into
+// this folder; searched before GCC's own, it makes the runtime's -lstdc++ the
+// archive. Without it the binaries load libstdc++.so as before.
 let staticLibraries = Context.packageDirectory + "/.build/static-libs"
-let linksLibstdcxxStatically: [LinkerSetting] = [.unsafeFlags(["-L" + staticLibraries])]
+let linksRuntimeLibrariesStatically: [LinkerSetting] = [
+    .unsafeFlags(["-L" + staticLibraries, "-Xclang-linker", "-static-libgcc"]),
+]
 
 let package = Package(
     name: "Mira",
@@ -94,35 +97,35 @@ let package = Package(
         // What the executables share: starting up (the config file), failing with one line and a status.
         .target(name: "MiraCLI", dependencies: ["MiraShared", "MiraSystem", argumentParser]),
 
-        .executableTarget(name: "mira-store", dependencies: ["MiraShared", "MiraSystem", "MiraSQLite", "MiraCLI", argumentParser], linkerSettings: linksLibstdcxxStatically),
-        .executableTarget(name: "mira-prompt", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraCLI", argumentParser], linkerSettings: linksLibstdcxxStatically),
+        .executableTarget(name: "mira-store", dependencies: ["MiraShared", "MiraSystem", "MiraSQLite", "MiraCLI", argumentParser], linkerSettings: linksRuntimeLibrariesStatically),
+        .executableTarget(name: "mira-prompt", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraCLI", argumentParser], linkerSettings: linksRuntimeLibrariesStatically),
         .executableTarget(
             name: "mira-llm",
             dependencies: [
                 "MiraShared", "MiraSystem", "MiraLLM", "MiraBatch", "MiraCurl", "MiraSQLite", "MiraCLI", argumentParser,
             ],
-            linkerSettings: linksLibstdcxxStatically),
-        .executableTarget(name: "mira-eval", dependencies: ["MiraShared", "MiraSystem", "MiraEval", "MiraCLI", argumentParser], linkerSettings: linksLibstdcxxStatically),
+            linkerSettings: linksRuntimeLibrariesStatically),
+        .executableTarget(name: "mira-eval", dependencies: ["MiraShared", "MiraSystem", "MiraEval", "MiraCLI", argumentParser], linkerSettings: linksRuntimeLibrariesStatically),
         // The memory stage and the commands to see and edit what is remembered.
         .executableTarget(
             name: "mira-memory",
             dependencies: [
                 "MiraShared", "MiraSystem", "MiraMemory", "MiraSQLite", "MiraRecall", "MiraCompanion", "MiraCLI", argumentParser,
             ],
-            linkerSettings: linksLibstdcxxStatically),
+            linkerSettings: linksRuntimeLibrariesStatically),
         // The front door for people: one turn, a chat, the log, the settings.
         .executableTarget(
             name: "mira",
             dependencies: [
                 "MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM", "MiraSQLite", "MiraCurl", "MiraCompanion", "MiraCLI", "CEditLine", argumentParser,
             ],
-            linkerSettings: linksLibstdcxxStatically),
+            linkerSettings: linksRuntimeLibrariesStatically),
 
         // Mira on the web: the API (docs/http.md) on 127.0.0.1:8080.
         .executableTarget(
             name: "mira-serve",
             dependencies: ["MiraShared", "MiraSystem", "MiraServe", "MiraCLI", argumentParser],
-            linkerSettings: linksLibstdcxxStatically),
+            linkerSettings: linksRuntimeLibrariesStatically),
 
         // Temporary folders, pipes and JSON helpers the unit tests share.
         .target(name: "MiraTestSupport", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM"], path: "Tests/MiraTestSupport"),

@@ -56,16 +56,20 @@ package enum Files {
         guard Int(info.st_size) <= limit else {
             return .failure(FileProblem(reason: "it is \(info.st_size) bytes, over the \(limit)-byte limit"))
         }
-        guard let bytes = read(fd: fd, limit: limit) else {
+        guard let bytes = read(fd: fd, limit: limit, expecting: Int(info.st_size)) else {
             return .failure(FileProblem(reason: "it grew past the \(limit)-byte limit while being read"))
         }
         return .success(bytes)
     }
 
     /// Everything from a descriptor up to `limit` bytes, or nil beyond it.
-    package static func read(fd: Int32, limit: Int) -> [UInt8]? {
+    /// `expecting`, the size a regular file has, sizes the read buffer: a
+    /// small file (the current session, the config) then does not take a
+    /// fresh 64 KiB, whose pages a short process pays for one fault each.
+    package static func read(fd: Int32, limit: Int, expecting size: Int? = nil) -> [UInt8]? {
         var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        // One byte over the size, so a file read whole meets its end in the next read.
+        var chunk = [UInt8](repeating: 0, count: size.map { max(1, min($0 + 1, 65536)) } ?? 65536)
         while true {
             let n = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
             if n < 0 {

@@ -38,3 +38,23 @@ import MiraTestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["owner"])
     }
 }
+
+@Suite struct RegularFileReading {
+    /// The read buffer is sized by the file (not a fixed 64 KiB): files of
+    /// every size around those edges still come back whole, and one over
+    /// the limit is refused.
+    @Test func filesOfEverySizeAreReadWhole() throws {
+        let folder = TemporaryDirectory(prefix: "mira-read")
+        defer { folder.remove() }
+        for size in [0, 1, 4095, 65535, 65536, 65537, 200_000] {
+            let path = folder.path + "/f\(size)"
+            let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+            #expect(try Files.create(path: path, with: bytes).get() == true)
+            #expect(try Files.readRegularFile(path: path, limit: 1 << 20).get() == bytes, "size \(size)")
+        }
+        guard case .failure = Files.readRegularFile(path: folder.path + "/f65537", limit: 65536) else {
+            Issue.record("a file over the limit was read")
+            return
+        }
+    }
+}
