@@ -4,6 +4,8 @@ MESSAGE ?= rough day, my boss yelled at me
 SESSION ?= demo
 BINARIES := mira mira-store mira-prompt mira-memory mira-llm mira-eval mira-serve
 BINDIR = $(PREFIX)/bin
+# mira-commands: what `mira` hands every command line but the usual turn to.
+LIBEXECDIR = $(PREFIX)/libexec/mira
 MANDIR = $(PREFIX)/share/man/man1
 BASH_COMPLETION_DIR = $(PREFIX)/share/bash-completion/completions
 ZSH_COMPLETION_DIR = $(PREFIX)/share/zsh/site-functions
@@ -113,7 +115,7 @@ chat: release
 	@bin=$$(swift build $(RELEASE_FLAGS) --show-bin-path) && \
 	  $$bin/mira-store load $(SESSION) | $$bin/mira-prompt "$(MESSAGE)" | $$bin/mira-llm | $$bin/mira-store save $(SESSION) --format text
 
-# Installs the five binaries, a man page for each and completion scripts for
+# Installs the commands (BINARIES), a man page for each and completion scripts for
 # bash, zsh and fish, all made at install time from the argument parsers:
 #  - man pages: swift-argument-parser's GenerateManual plugin builds the
 #    package in release mode and writes NAME.1 from NAME --experimental-dump-help
@@ -145,8 +147,9 @@ install: manuals
 	    install -m 644 $(SHELL_FILES)/$$b.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/$$b && \
 	    install -m 644 $(SHELL_FILES)/_$$b $(DESTDIR)$(ZSH_COMPLETION_DIR)/_$$b && \
 	    install -m 644 $(SHELL_FILES)/$$b.fish $(DESTDIR)$(FISH_COMPLETION_DIR)/$$b.fish || exit 1; \
-	  done
-	@echo "installed $(BINARIES) into $(DESTDIR)$(BINDIR),"
+	  done && \
+	  install -d $(DESTDIR)$(LIBEXECDIR) && install -m 755 $$bin/mira-commands $(DESTDIR)$(LIBEXECDIR)/mira-commands
+	@echo "installed $(BINARIES) into $(DESTDIR)$(BINDIR) (and mira-commands into $(DESTDIR)$(LIBEXECDIR)),"
 	@echo "  their man pages into $(DESTDIR)$(MANDIR),"
 	@echo "  completions into $(DESTDIR)$(BASH_COMPLETION_DIR), $(DESTDIR)$(ZSH_COMPLETION_DIR), $(DESTDIR)$(FISH_COMPLETION_DIR)"
 
@@ -155,6 +158,8 @@ uninstall:
 	  rm -f $(DESTDIR)$(BINDIR)/$$b $(DESTDIR)$(MANDIR)/$$b.1 $(DESTDIR)$(BASH_COMPLETION_DIR)/$$b \
 	    $(DESTDIR)$(ZSH_COMPLETION_DIR)/_$$b $(DESTDIR)$(FISH_COMPLETION_DIR)/$$b.fish; \
 	done
+	rm -f $(DESTDIR)$(LIBEXECDIR)/mira-commands
+	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 
 clean:
 	swift package clean

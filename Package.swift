@@ -27,6 +27,7 @@ let package = Package(
         .executable(name: "mira-llm", targets: ["mira-llm"]),
         .executable(name: "mira-eval", targets: ["mira-eval"]),
         .executable(name: "mira", targets: ["mira"]),
+        .executable(name: "mira-commands", targets: ["mira-commands"]),
         .executable(name: "mira-memory", targets: ["mira-memory"]),
         .executable(name: "mira-serve", targets: ["mira-serve"]),
     ],
@@ -95,7 +96,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // What the executables share: starting up (the config file), failing with one line and a status.
-        .target(name: "MiraCLI", dependencies: ["MiraShared", "MiraSystem", argumentParser]),
+        .target(name: "MiraCLI", dependencies: ["MiraShared", "MiraSystem"]),
+        // What `mira` does for people without the argument parser: the usual
+        // turn read from its command line, the settings, the current session,
+        // the screen while a turn waits.
+        .target(
+            name: "MiraFront",
+            dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM", "MiraSQLite", "MiraCurl", "MiraRecall", "MiraCompanion", "MiraCLI"]),
 
         .executableTarget(name: "mira-store", dependencies: ["MiraShared", "MiraSystem", "MiraSQLite", "MiraCLI", argumentParser], linkerSettings: linksRuntimeLibrariesStatically),
         .executableTarget(name: "mira-prompt", dependencies: ["MiraShared", "MiraSystem", "MiraPrompt", "MiraCLI", argumentParser], linkerSettings: linksRuntimeLibrariesStatically),
@@ -113,11 +120,19 @@ let package = Package(
                 "MiraShared", "MiraSystem", "MiraMemory", "MiraSQLite", "MiraRecall", "MiraCompanion", "MiraCLI", argumentParser,
             ],
             linkerSettings: linksRuntimeLibrariesStatically),
-        // The front door for people: one turn, a chat, the log, the settings.
+        // The front door for people: `mira` runs the usual turn itself and
+        // hands every other command line to `mira-commands` (the chat, the
+        // log, the settings, help). Apart, so that a turn's process loads
+        // neither the argument parser nor the Foundation it links.
         .executableTarget(
             name: "mira",
+            dependencies: ["MiraShared", "MiraSystem", "MiraCLI", "MiraFront"],
+            linkerSettings: linksRuntimeLibrariesStatically),
+        .executableTarget(
+            name: "mira-commands",
             dependencies: [
-                "MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM", "MiraSQLite", "MiraCurl", "MiraCompanion", "MiraCLI", "CEditLine", argumentParser,
+                "MiraShared", "MiraSystem", "MiraPrompt", "MiraLLM", "MiraSQLite", "MiraCurl", "MiraCompanion", "MiraCLI", "MiraFront",
+                "CEditLine", argumentParser,
             ],
             linkerSettings: linksRuntimeLibrariesStatically),
 

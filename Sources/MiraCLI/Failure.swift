@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import ArgumentParser
 import MiraShared
 import MiraSystem
 
@@ -23,11 +22,4 @@ package func fatal(stage: String, _ message: String, status: Sysexit) -> Never {
 /// anything: for a signal's thread while other threads may be writing.
 package func exitAtOnce(_ status: Int32) -> Never {
     _exit(status)
-}
-
-extension ExitCode {
-    /// The argument parser's exit for one of Mira's statuses.
-    package init(_ status: Sysexit) {
-        self.init(status.rawValue)
-    }
 }

@@ -1,63 +1,34 @@
-import ArgumentParser
 import MiraCLI
-import MiraCurl
 import MiraCompanion
+import MiraCurl
+import MiraPrompt
 import MiraShared
 import MiraSystem
 
-/// `mira "message"`: one turn on the current session, the reply on stdout.
-struct Say: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "say",
-        abstract: "One turn: send a message, print Mira's reply (the default command).",
-        discussion: """
-            The message is the argument, else stdin when it is not a terminal (echo hi | mira).
-            On a terminal the reply streams in as it is written; into a pipe or a file it
-            is written whole once the turn is saved.
-            """)
-
-    @Argument(help: "What you say to Mira.") var message: [String] = []
-    @Option(name: [.short, .customLong("session")], help: ArgumentHelp("Talk in this session (it becomes the current one).", valueName: "id"), completion: .custom(Completions.sessions))
-    var session: String?
-    @Flag(help: "Start a new session (it becomes the current one).") var new = false
-    @Option(help: ArgumentHelp("Force this persona for the turn (mira-prompt --list-personas lists them).", valueName: "name"), completion: .custom(Completions.personas))
-    var persona: String?
-    @Option(help: "The model to ask (default: MIRA_MODEL, else gpt-4.1).") var model: String?
-    @Flag(help: "Print the four-stage pipeline that does the same turn, and do nothing else.") var explain = false
-
-    /// For the argument sorting in `Mira.arguments`.
-    static let valueOptions: Set<String> = ["-s", "--session", "--persona", "--model"]
-    static let flags: Set<String> = ["--new", "--explain", "-h", "--help", "--version"]
-
-    var options: TurnOptions {
-        TurnOptions(words: message, session: session, new: new, persona: persona, model: model, explain: explain)
-    }
-
-    func validate() throws {
-        try options.validate()
-    }
-
-    func run() throws {
-        try options.run()
-    }
-}
-
 /// What one turn was asked to do, however the command line was read.
-struct TurnOptions: Equatable {
-    var words: [String] = []
-    var session: String?
-    var new = false
-    var persona: String?
-    var model: String?
-    var explain = false
+package struct TurnOptions: Equatable {
+    package var words: [String] = []
+    package var session: String?
+    package var new = false
+    package var persona: String?
+    package var model: String?
+    package var explain = false
 
-    func validate() throws {
-        if new && session != nil { throw ValidationError("--new starts a session; -s picks one: not both") }
-        if let session { _ = try Setup.checked(session: session) }
-        if let persona, let problem = Setup.personas().problem(with: persona) { throw ValidationError(problem) }
+    package init(words: [String] = [], session: String? = nil, new: Bool = false, persona: String? = nil, model: String? = nil, explain: Bool = false) {
+        (self.words, self.session, self.new, self.persona, self.model, self.explain) = (words, session, new, persona, model, explain)
     }
 
-    func run() throws {
+    /// `quietly`: a skipped persona file is not said. `mira` checks so, since
+    /// a line it refuses goes on to mira-commands, which says it.
+    package func validate(quietly: Bool = false) throws(UsageError) {
+        if new && session != nil { throw UsageError("--new starts a session; -s picks one: not both") }
+        if let session { _ = try Setup.checked(session: session) }
+        guard let persona else { return }
+        let personas = quietly ? PersonaRegistry.withUserFolder { _, _ in } : Setup.personas()
+        if let problem = personas.problem(with: persona) { throw UsageError(problem) }
+    }
+
+    package func run() throws(UsageError) {
         let current = Setup.currentSession()
         let id = session ?? (new ? nil : current.read()) ?? Identifiers.newSessionID()
         let text = try typedMessage()
@@ -95,10 +66,10 @@ struct TurnOptions: Equatable {
     }
 
     /// The words, else stdin when it is not a terminal (a message of up to 16 MiB).
-    func typedMessage() throws -> String {
+    package func typedMessage() throws(UsageError) -> String {
         if !words.isEmpty { return words.joined(separator: " ") }
         guard !Files.isTerminal(0) else {
-            throw ValidationError("no message: mira \"what you want to say\", or mira chat to talk turn after turn")
+            throw UsageError("no message: mira \"what you want to say\", or mira chat to talk turn after turn")
         }
         guard let bytes = Files.read(fd: 0, limit: 16 << 20) else {
             fatal(stage: Setup.stage, "cannot read the message from stdin (over 16 MiB, or unreadable)", status: .noInput)
@@ -108,19 +79,22 @@ struct TurnOptions: Equatable {
         }
         while text.last == "\n" || text.last == "\r\n" { text.removeLast() }
         guard text.contains(where: { !$0.isWhitespace }) else {
-            throw ValidationError("no message: stdin was empty")
+            throw UsageError("no message: stdin was empty")
         }
         return text
     }
 }
 
 extension TurnOptions {
+    /// `mira`'s subcommands: a first word that is one of them is not a message.
+    package static let subcommandNames: Set<String> = ["say", "chat", "log", "sessions", "config", "help", "_summarize"]
+
     /// The usual turn's command line read without the argument parser,
     /// whose reflection costs about a fifth of a turn's CPU time; nil for
     /// anything else (help, a subcommand, an unknown or repeated option, a
     /// missing value), which the parser then reads and, if need be, refuses.
     /// A test checks that both readings agree.
-    static func quicklyParsed(_ arguments: [String]) -> TurnOptions? {
+    package static func quicklyParsed(_ arguments: [String]) -> TurnOptions? {
         var options = TurnOptions()
         var seen: Set<String> = []
         var k = 0
@@ -155,7 +129,7 @@ extension TurnOptions {
                 if key == "--new" { options.new = true } else { options.explain = true }
             default:
                 // Help, version, a subcommand, an unknown option: the parser's.
-                if argument.hasPrefix("--") || argument == "-h" || (k == 1 && Mira.subcommandNames.contains(argument)) { return nil }
+                if argument.hasPrefix("--") || argument == "-h" || (k == 1 && subcommandNames.contains(argument)) { return nil }
                 options.words.append(argument)
             }
         }
@@ -164,10 +138,10 @@ extension TurnOptions {
 }
 
 /// `mira --explain`: the same turn as the filters would run it.
-enum Explanation {
+package enum Explanation {
     /// With memory on (an embedding model configured), recall sits between
     /// the prompt and the model, as in the turn itself.
-    static func pipeline(session: String, message: String, persona: String?, model: String?,
+    package static func pipeline(session: String, message: String, persona: String?, model: String?,
                          memory: Bool = EmbeddingServer.isConfigured(.process)) -> String {
         var prompt = "mira-prompt"
         if let persona { prompt += " --persona \(shellQuoted(persona))" }
@@ -178,7 +152,7 @@ enum Explanation {
     }
 
     /// Single quotes, safe for any text in sh.
-    static func shellQuoted(_ text: String) -> String {
+    package static func shellQuoted(_ text: String) -> String {
         "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import MiraCLI
 import MiraCompanion
+import MiraFront
 import MiraPrompt
 import MiraShared
 import MiraSystem
@@ -20,7 +21,7 @@ struct Chat: ParsableCommand {
     @Option(help: "The model to ask (default: MIRA_MODEL, else gpt-4.1).") var model: String?
 
     func validate() throws {
-        if let session { _ = try Setup.checked(session: session) }
+        if let session { _ = try Setup.validated(session: session) }
         if let persona, let problem = Setup.personas().problem(with: persona) { throw ValidationError(problem) }
     }
 

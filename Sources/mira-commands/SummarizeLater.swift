@@ -6,6 +6,7 @@ import Musl
 import ArgumentParser
 import MiraCLI
 import MiraCompanion
+import MiraFront
 import MiraShared
 import MiraSQLite
 import MiraSystem
@@ -20,7 +21,7 @@ struct SummarizeLater: ParsableCommand {
     @Argument var session: String
 
     func run() throws {
-        let id = try Setup.checked(session: session)
+        let id = try Setup.validated(session: session)
         let stage = "mira _summarize"
         // One at a time: a chat's next replies start this again while a slow
         // model is still summarizing, and a second summary of the same

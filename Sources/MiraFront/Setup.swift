@@ -1,4 +1,3 @@
-import ArgumentParser
 import MiraCLI
 import MiraCompanion
 import MiraCurl
@@ -10,12 +9,12 @@ import MiraSystem
 
 /// What every `mira` command shares: where the database is, which session
 /// is current, the personas, and a companion made from the settings.
-enum Setup {
-    static let stage = "mira"
+package enum Setup {
+    package static let stage = "mira"
 
     /// The session database (`MIRA_DB`, else the data folder), opened to read
     /// or to write; reading creates nothing.
-    static func store(_ access: SessionStore.Access) -> SessionStore {
+    package static func store(_ access: SessionStore.Access) -> SessionStore {
         guard let path = StoreLocation.resolve(explicit: nil) else {
             fatal(stage: stage, "no database path: set MIRA_DB or HOME", status: .usage)
         }
@@ -26,7 +25,7 @@ enum Setup {
         }
     }
 
-    static func currentSession() -> CurrentSession {
+    package static func currentSession() -> CurrentSession {
         guard let current = CurrentSession.located() else {
             fatal(stage: stage, "no state folder for the current session: set XDG_STATE_HOME or HOME", status: .usage)
         }
@@ -34,18 +33,18 @@ enum Setup {
     }
 
     /// A session id typed by a person, checked.
-    static func checked(session id: String) throws -> String {
+    package static func checked(session id: String) throws(UsageError) -> String {
         do {
             try Identifiers.validateSession(id)
         } catch {
-            throw ValidationError(error.message)
+            throw UsageError(error.message)
         }
         return id
     }
 
     /// Remembers `session` as current; a failure is said, not fatal: the turn
     /// matters more. The file is written only when the session changes.
-    static func remember(_ session: String, in current: CurrentSession) {
+    package static func remember(_ session: String, in current: CurrentSession) {
         if current.read() == session { return }
         if case .failure(let problem) = current.remember(session) {
             report(stage: stage, line: nil, "warning: cannot remember the current session in \(current.path): \(problem)")
@@ -54,7 +53,7 @@ enum Setup {
 
     /// The personas, read once per process: checking a name and building
     /// the request both need them, and a skipped file is said once.
-    static func personas() -> PersonaRegistry { registry }
+    package static func personas() -> PersonaRegistry { registry }
 
     private static let registry = PersonaRegistry.withUserFolder {
         report(stage: stage, line: nil, "skipped persona file \($0): \($1)")
@@ -62,7 +61,7 @@ enum Setup {
 
     /// A companion for turns: prompt settings and the server from the
     /// settings (flags beat them), the database opened to write.
-    static func companion(model: String?, stream: Bool, interruptible: Bool) -> Companion {
+    package static func companion(model: String?, stream: Bool, interruptible: Bool) -> Companion {
         let environment = Environment.process
         let prompt: PromptSettings
         let server: ServerSettings
@@ -97,7 +96,7 @@ enum Setup {
     /// After a reply: the session's next summary, when one is due, written
     /// by this program started again in the background (`mira _summarize`),
     /// so the person never waits for it. Its words go to a log in the state folder.
-    static func summarizeLater(_ companion: Companion, session: String) {
+    package static func summarizeLater(_ companion: Companion, session: String) {
         guard companion.summaryIsDue(session: session), let folder = MiraFolders.state() else { return }
         _ = Files.makeDirectories(folder)
         Background.start(["_summarize", session], log: folder + "/summaries.log")

@@ -1,8 +1,9 @@
 import ArgumentParser
 import MiraCLI
 import MiraCompanion
-import MiraShared
+import MiraFront
 import MiraSQLite
+import MiraShared
 import MiraSystem
 
 /// `mira log [ID]`: a session as a person reads it.
@@ -17,7 +18,7 @@ struct Log: ParsableCommand {
     @Option(help: "Only the last N messages.") var last: Int?
 
     func validate() throws {
-        if let session { _ = try Setup.checked(session: session) }
+        if let session { _ = try Setup.validated(session: session) }
         if let last, last < 1 { throw ValidationError("--last must be 1 or more") }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import MiraCLI
+import MiraFront
 import MiraPrompt
 import MiraShared
 import MiraSystem
@@ -33,24 +34,14 @@ struct Mira: ParsableCommand {
         // `mira config` must run with a broken file: it is how the file is mended.
         if given.first == "config" { Platform.prepareProcess() } else { Startup.prepare(stage: "mira") }
         if CompletionShape.handles(given) { CompletionShape.main(given); return }
-        if let turn = TurnOptions.quicklyParsed(given), (try? turn.validate()) != nil {
-            do { try turn.run() } catch { exit(withError: error) }
-            // The reply is written and the database closed (its checkpoint
-            // done): what is left, libcurl's and OpenSSL's clean-up and the
-            // libraries' destructors, only frees memory the kernel takes back
-            // anyway, about 2% of a turn's CPU time (bench/README.md).
-            exitAtOnce(0)
-        }
         main(arguments(given))
     }
-
-    static let subcommandNames: Set<String> = ["say", "chat", "log", "sessions", "config", "help", "_summarize"]
 
     /// A message is never an option ("-5 degrees out"): for a turn, words
     /// that are not Say's options move behind `--`; subcommands parse as usual.
     static func arguments(_ given: [String]) -> [String] {
         if given.first == "say" { return ["say"] + MessageArguments.rearranged(Array(given.dropFirst()), valueOptions: Say.valueOptions, flags: Say.flags) }
-        if let first = given.first, subcommandNames.contains(first) { return given }
+        if let first = given.first, TurnOptions.subcommandNames.contains(first) { return given }
         if given.contains("--generate-completion-script") || given.contains("--experimental-dump-help") || given.first?.hasPrefix("---") == true {
             return given
         }

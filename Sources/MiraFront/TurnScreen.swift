@@ -5,7 +5,7 @@ import MiraSystem
 /// What a person sees of a turn in flight: on a terminal, after a second a
 /// line on stderr counting the wait and saying each retry, erased the
 /// moment the reply starts; then the reply's text as it streams onto stdout.
-final class TurnScreen: @unchecked Sendable {
+package final class TurnScreen: @unchecked Sendable {
     let out: LineWriter
     let monitor = Monitor()
     var waiting: WaitingLine
@@ -17,14 +17,14 @@ final class TurnScreen: @unchecked Sendable {
     /// Each turn's ticker stops when the turn it was started for is over.
     var turn = 0
 
-    init(out: LineWriter = .standardOutput) {
+    package init(out: LineWriter = .standardOutput) {
         self.out = out
         live = LineWriter.standardError.isTerminal
         waiting = WaitingLine(prefix: "mira: ", write: { LineWriter.standardError.writeRaw($0) })
     }
 
     /// A turn starts waiting for its answer.
-    func begin() {
+    package func begin() {
         let mine: Int = monitor.locked {
             turn += 1
             shown = false
@@ -47,7 +47,7 @@ final class TurnScreen: @unchecked Sendable {
     }
 
     /// A piece of the reply: the waiting line goes, the text shows.
-    func text(_ bytes: [UInt8]) {
+    package func text(_ bytes: [UInt8]) {
         monitor.locked {
             waiting.end()
             shown = true
@@ -55,14 +55,14 @@ final class TurnScreen: @unchecked Sendable {
         }
     }
 
-    func retried(_ notice: RetryNotice, timeoutMilliseconds: Int) {
+    package func retried(_ notice: RetryNotice, timeoutMilliseconds: Int) {
         monitor.locked { waiting.note(notice.words(timeoutMilliseconds: timeoutMilliseconds)) }
     }
 
     /// The turn is over: the waiting line goes. With `cut`, a reply stopped
     /// half way still ends its line. Returns whether any text was shown.
     @discardableResult
-    func end(cut: Bool = false) -> Bool {
+    package func end(cut: Bool = false) -> Bool {
         monitor.locked {
             waiting.end()
             turn += 1

@@ -1,6 +1,6 @@
 import MiraPrompt
-import MiraShared
 import MiraSQLite
+import MiraShared
 import MiraSystem
 
 /// Candidates for the shell completion scripts (`mira --generate-completion-script`):

@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+
+/// `mira` runs the usual turn itself and hands every other command line to
+/// `mira-commands`, so that a turn's process loads neither the argument
+/// parser nor FoundationEssentials (bench/README.md).
+@Suite struct MiraSplitTests {
+    /// What the dynamic loader is asked to load for a program.
+    static func neededLibraries(_ path: String) throws -> String {
+        let readelf = Process()
+        readelf.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        readelf.arguments = ["readelf", "-d", path]
+        let out = Pipe()
+        readelf.standardOutput = out
+        try readelf.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        readelf.waitUntilExit()
+        try #require(readelf.terminationStatus == 0 && text.contains("NEEDED"), "readelf -d \(path): \(text)")
+        return text
+    }
+
+    /// In a debug build the Swift libraries are shared, so what each program
+    /// links shows in what it needs.
+    @Test func theTurnsProgramLinksNoFoundationAndTheCommandsDo() throws {
+        #expect(!(try Self.neededLibraries(binDirectory + "/mira")).contains("Foundation"))
+        #expect(try Self.neededLibraries(binDirectory + "/mira-commands").contains("FoundationEssentials"))
+    }
+
+    /// As `make install` lays them out: bin/mira finds libexec/mira/mira-commands.
+    /// (Copied by cp, not in this process: a child another test forks meanwhile
+    /// would inherit a descriptor open for writing, and the copy could not run.)
+    @Test func anInstalledMiraFindsItsCommandsInLibexec() throws {
+        let world = try World()
+        let layout = try world.sh(
+            "mkdir -p prefix/bin prefix/libexec/mira && cp \(shellQuote(binDirectory + "/mira")) prefix/bin/"
+                + " && cp \(shellQuote(binDirectory + "/mira-commands")) prefix/libexec/mira/")
+        try #require(layout.status == 0, "\(layout.stderr)")
+        let version = try world.sh("prefix/bin/mira --version")
+        #expect(version.status == 0, "\(version.stderr)")
+        #expect(version.stdout.hasPrefix("mira "), "\(version.stdout)")
+        let turn = try world.sh("prefix/bin/mira -s s1 hello")
+        #expect(turn.status == 0, "\(turn.stderr)")
+        #expect(turn.stdout == "echo: hello (2 messages)\n")
+    }
+
+    /// Without mira-commands a turn still works; anything else says what is
+    /// missing and what to do, with status 70.
+    @Test func withoutItsCommandsMiraSaysWhatIsMissing() throws {
+        let world = try World()
+        let layout = try world.sh("mkdir alone && cp \(shellQuote(binDirectory + "/mira")) alone/")
+        try #require(layout.status == 0, "\(layout.stderr)")
+        let turn = try world.sh("alone/mira -s s1 hello")
+        #expect(turn.status == 0, "\(turn.stderr)")
+        let log = try world.sh("alone/mira log s1")
+        #expect(log.status == 70)
+        #expect(log.stderr.hasPrefix("mira: mira-commands is missing (looked in \(world.dir)/alone and"), "\(log.stderr)")
+        #expect(log.stderr.contains("make install"))
+        #expect(log.stderr.split(separator: "\n").count == 1)
+    }
+}
