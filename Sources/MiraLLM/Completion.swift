@@ -30,16 +30,16 @@ package enum ServerLimitation: Equatable, Sendable {
     static func named(in message: String, param: String?) -> ServerLimitation? {
         let text = message.lowercased()
         let refusal = ["not support", "unsupported", "unrecognized", "unknown", "not allowed", "not permitted"]
-        guard refusal.contains(where: text.contains) else { return nil }
+        guard refusal.contains(where: { text.containsText($0) }) else { return nil }
         // The field refused is the one named in `param`, else the one named
         // first: "'max_tokens' is not supported … use 'max_completion_tokens'".
         let fields = TokenLimitField.allCases.compactMap { field in
-            text.firstRange(of: field.rawValue).map { (field, $0.lowerBound) }
+            text.firstOccurrence(of: field.rawValue).map { (field, $0.lowerBound) }
         }
         if let refused = TokenLimitField(rawValue: param ?? "") ?? fields.min(by: { $0.1 < $1.1 })?.0 {
             return .tokenLimitField(wanted: refused.other)
         }
-        if text.contains("tool") || param == "tools" || param == "tool_choice" { return .tools }
+        if text.containsText("tool") || param == "tools" || param == "tool_choice" { return .tools }
         return nil
     }
 }

@@ -16,7 +16,7 @@ package enum URLText {
             rest = rest[..<mark]
         }
         var shown = ""
-        if let scheme = rest.firstRange(of: "://") {
+        if let scheme = rest.firstOccurrence(of: "://") {
             shown = String(rest[..<scheme.upperBound])
             rest = rest[scheme.upperBound...]
         }
@@ -51,7 +51,7 @@ package enum URLText {
     /// The host of a URL, lower-cased, without user info or port
     /// ("https://u@API.openai.com:443/v1" → "api.openai.com"); nil when there is none.
     package static func host(of url: String) -> String? {
-        guard let scheme = url.firstRange(of: "://") else { return nil }
+        guard let scheme = url.firstOccurrence(of: "://") else { return nil }
         var authority = url[scheme.upperBound...]
         if let end = authority.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { authority = authority[..<end] }
         if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }

@@ -457,7 +457,8 @@ package final class MemoryStore {
     /// OR-ed; nil when there are none. The user's text is never FTS syntax.
     package static func matchExpression(words: [String]) -> String? {
         guard !words.isEmpty else { return nil }
-        return words.map { "\"" + $0.replacing("\"", with: "\"\"") + "\"" }.joined(separator: " OR ")
+        return words.map { "\"" + $0.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\"" }
+            .joined(separator: " OR ")
     }
 
     package static func matchExpression(_ text: String) -> String? {

@@ -26,6 +26,26 @@ import Testing
         #expect(try Self.neededLibraries(binDirectory + "/mira-commands").contains("FoundationEssentials"))
     }
 
+    /// The release build (`make test` makes it first), where the Swift
+    /// libraries are linked in: the turn's program holds no code of the
+    /// argument parser, of FoundationEssentials, or of the regex engine
+    /// (_StringProcessing, which one `firstRange(of:)` would bring back).
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: releaseMira)))
+    func theReleaseTurnProgramLinksNoParserFoundationOrRegexEngine() throws {
+        let nm = Process()
+        nm.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        nm.arguments = ["nm", releaseMira]
+        let out = Pipe()
+        nm.standardOutput = out
+        try nm.run()
+        let symbols = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        nm.waitUntilExit()
+        try #require(nm.terminationStatus == 0 && symbols.contains("mira_main"))
+        for module in ["14ArgumentParser", "20FoundationEssentials", "17_StringProcessing", "12_RegexParser"] {
+            #expect(!symbols.contains(module), "\(module) is linked into \(releaseMira)")
+        }
+    }
+
     /// As `make install` lays them out: bin/mira finds libexec/mira/mira-commands.
     /// (Copied by cp, not in this process: a child another test forks meanwhile
     /// would inherit a descriptor open for writing, and the copy could not run.)

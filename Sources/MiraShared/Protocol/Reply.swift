@@ -191,7 +191,7 @@ extension Fact {
         func grounds(_ w: String) -> Bool {
             guard w.count >= 3, !Self.glue.contains(w) else { return false }
             let stem = w.count > 3 && w.hasSuffix("s") ? String(w.dropLast()) : w
-            return said.contains(stem)
+            return said.containsText(stem)
         }
         for c in text.lowercased() {
             if c.isLetter || c.isNumber {
