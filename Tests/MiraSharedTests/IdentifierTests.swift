@@ -33,6 +33,15 @@ import MiraTestSupport
         try Identifiers.validateSession(first)
         #expect(first != second)
     }
+
+    /// Every place of an id takes every character of the alphabet (all 31
+    /// in 2,000 ids; a place left out would be a fault in the drawing).
+    @Test func everyPlaceOfASessionIDTakesTheWholeAlphabet() {
+        let ids = (0..<2000).map { _ in Array(Identifiers.newSessionID().utf8) }
+        for place in 0..<12 {
+            #expect(Set(ids.map { $0[place] }) == Set("abcdefghjkmnpqrstuvwxyz23456789".utf8), "place \(place)")
+        }
+    }
 }
 
 @Suite struct PersonaNames {
@@ -69,6 +78,16 @@ import MiraTestSupport
 
     @Test func newTurnIDsDiffer() {
         #expect(Identifiers.newTurnID() != Identifiers.newTurnID())
+    }
+
+    /// Every random hex digit of an id takes all 16 values over 2,000 ids
+    /// (the version and variant digits excepted).
+    @Test func everyRandomDigitOfATurnIDVaries() {
+        let ids = (0..<2000).map { _ in Array(Identifiers.newTurnID()) }
+        for place in 0..<36 where ![8, 13, 14, 18, 19, 23].contains(place) {
+            #expect(Set(ids.map { $0[place] }).count == 16, "place \(place)")
+        }
+        #expect(Set(ids.map { $0[19] }) == Set("89ab"))
     }
 
     @Test func turnIDsWithControlCharactersAreRejected() {

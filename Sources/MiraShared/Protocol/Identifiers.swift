@@ -45,8 +45,13 @@ package enum Identifiers {
 
     /// A random 128-bit id in UUID v4 form.
     package static func newTurnID() -> String {
+        // Two draws of 64 bits: each draw is a system call (getrandom), and
+        // one per byte made 16 of a turn's few hundred.
         var g = SystemRandomNumberGenerator()
-        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &g) }
+        var bytes: [UInt8] = []
+        for word in [g.next() as UInt64, g.next() as UInt64] {
+            for k in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: word >> (8 * UInt64(k)))) }
+        }
         bytes[6] = bytes[6] & 0x0F | 0x40
         bytes[8] = bytes[8] & 0x3F | 0x80
         let hex = Array("0123456789abcdef".utf8)
@@ -62,8 +67,20 @@ package enum Identifiers {
     /// A fresh session id: 12 characters from an alphabet without look-alikes.
     package static func newSessionID() -> String {
         let alphabet = Array("abcdefghjkmnpqrstuvwxyz23456789".utf8)
+        // The 12 characters are the digits, base 31, of one uniform number
+        // below 31^12 (under 2^60): one 64-bit draw, not one per character.
+        let size = UInt64(alphabet.count)
+        let count = (0..<12).reduce(UInt64(1)) { product, _ in product * size }
         var g = SystemRandomNumberGenerator()
-        return String(decoding: (0..<12).map { _ in alphabet.randomElement(using: &g)! }, as: UTF8.self)
+        var number = UInt64(0)
+        repeat { number = g.next() } while number >= UInt64.max - UInt64.max % count
+        number %= count
+        var id: [UInt8] = []
+        for _ in 0..<12 {
+            id.append(alphabet[Int(number % size)])
+            number /= size
+        }
+        return String(decoding: id, as: UTF8.self)
     }
 
     static func isAlnum(_ b: UInt8) -> Bool {
