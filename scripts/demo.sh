@@ -87,6 +87,9 @@ later=$("$bin/mira-store" new)
 printf '\033[1myou\033[0m   %s\n\033[1mmira\033[0m  ' "by the way, I have a ginger cat called Miso"
 "$bin/mira" -s "$told" "by the way, I have a ginger cat called Miso" || failed=1
 echo
+# search only reads: the next turn's recall would give the new messages their
+# vectors first, so give them theirs now, and the search ranks as recall will.
+if ! indexed=$("$bin/mira-memory" index 2>&1); then echo "$indexed" >&2; failed=1; fi
 echo "demo: in a new session, what she recalls for \"what do you remember about my cat?\":" >&2
 "$bin/mira-memory" search --top 3 "what do you remember about my cat?" || failed=1
 echo

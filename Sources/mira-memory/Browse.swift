@@ -24,7 +24,11 @@ extension MiraMemoryCommand {
     struct Search: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Search what Mira remembers, ranked as recall ranks it.",
-            discussion: "Each line: id (m…), date, session, who, score, text. --json: one memory object a line.")
+            discussion: """
+                Each line: id (m…), date, session, who, score, text. --json: one memory object a line.
+                It only reads: messages stored since the last turn's recall get their vectors from the next \
+                turn's recall (or mira-memory index), and until then are found by their words alone.
+                """)
 
         @OptionGroup var memory: MemoryOptions
         @OptionGroup var ranking: RankingOptions
