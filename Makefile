@@ -119,7 +119,8 @@ chat: release
 # bash, zsh and fish, all made at install time from the argument parsers:
 #  - man pages: swift-argument-parser's GenerateManual plugin builds the
 #    package in release mode and writes NAME.1 from NAME --experimental-dump-help
-#    (dated by the last commit); blank lines become .Pp, which mdoc wants;
+#    (dated by the last commit); blank lines become .Pp, which mdoc wants.
+#    mira's page is mira-commands' (it holds mira's parser);
 #  - completions: each release binary's --generate-completion-script. The
 #    scripts ask the installed binary for session ids and persona names.
 # The plugin links the release binaries without --static-swift-stdlib, so the
@@ -138,8 +139,9 @@ install: manuals
 	  rm -rf $(SHELL_FILES) && mkdir -p $(SHELL_FILES) && \
 	  install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASH_COMPLETION_DIR) $(DESTDIR)$(ZSH_COMPLETION_DIR) $(DESTDIR)$(FISH_COMPLETION_DIR) && \
 	  for b in $(BINARIES); do \
+	    page=$(MANUALS)/$$b/$$b.1; [ $$b != mira ] || page=$(MANUALS)/mira-commands/mira.1; \
 	    install -m 755 $$bin/$$b $(DESTDIR)$(BINDIR)/$$b && \
-	    sed 's/^$$/.Pp/' $(MANUALS)/$$b/$$b.1 > $(SHELL_FILES)/$$b.1 && \
+	    sed 's/^$$/.Pp/' $$page > $(SHELL_FILES)/$$b.1 && \
 	    $$bin/$$b --generate-completion-script bash > $(SHELL_FILES)/$$b.bash && \
 	    $$bin/$$b --generate-completion-script zsh > $(SHELL_FILES)/_$$b && \
 	    $$bin/$$b --generate-completion-script fish > $(SHELL_FILES)/$$b.fish && \
