@@ -5,17 +5,24 @@ import Testing
 /// `mira-commands`, so that a turn's process loads neither the argument
 /// parser nor FoundationEssentials (bench/README.md).
 @Suite struct MiraSplitTests {
+    /// What a tool of binutils (readelf, nm) prints about a program.
+    static func inspect(_ tool: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [tool] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "\(tool) \(arguments): status \(process.terminationStatus)")
+        return text
+    }
+
     /// What the dynamic loader is asked to load for a program.
     static func neededLibraries(_ path: String) throws -> String {
-        let readelf = Process()
-        readelf.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        readelf.arguments = ["readelf", "-d", path]
-        let out = Pipe()
-        readelf.standardOutput = out
-        try readelf.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        readelf.waitUntilExit()
-        try #require(readelf.terminationStatus == 0 && text.contains("NEEDED"), "readelf -d \(path): \(text)")
+        let text = try inspect("readelf", ["-d", path])
+        try #require(text.contains("NEEDED"), "readelf -d \(path): \(text)")
         return text
     }
 
@@ -32,15 +39,8 @@ import Testing
     /// (_StringProcessing, which one `firstRange(of:)` would bring back).
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: releaseMira)))
     func theReleaseTurnProgramLinksNoParserFoundationOrRegexEngine() throws {
-        let nm = Process()
-        nm.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        nm.arguments = ["nm", releaseMira]
-        let out = Pipe()
-        nm.standardOutput = out
-        try nm.run()
-        let symbols = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        nm.waitUntilExit()
-        try #require(nm.terminationStatus == 0 && symbols.contains("mira_main"))
+        let symbols = try Self.inspect("nm", [releaseMira])
+        try #require(symbols.contains("mira_main"))
         for module in ["14ArgumentParser", "20FoundationEssentials", "17_StringProcessing", "12_RegexParser"] {
             #expect(!symbols.contains(module), "\(module) is linked into \(releaseMira)")
         }
