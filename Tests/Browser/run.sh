@@ -45,7 +45,8 @@ scratch=$(mktemp -d -t mira-browser.XXXXXX)
 TMPDIR="$scratch" SE_OFFLINE=true setsid "$venv/bin/python" Tests/Browser/test_page.py \
     --serve "$bin/mira-serve" --fake Tests/Support/fake_openai.py --shots .build/browser "$@" &
 tests=$!
-trap 'kill -TERM -- "-$tests" 2>/dev/null; wait "$tests" 2>/dev/null; rm -rf "$scratch"' EXIT
+source Tests/Browser/group.sh
+trap stop_tests EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 status=0
