@@ -64,12 +64,13 @@ package enum Files {
 
     /// Everything from a descriptor up to `limit` bytes, or nil beyond it.
     /// `expecting`, the size a regular file has, sizes the read buffer: a
-    /// small file (the current session, the config) then does not take a
-    /// fresh 64 KiB, whose pages a short process pays for one fault each.
+    /// small file (the current session, the config) then takes one page, not
+    /// a fresh 64 KiB whose pages a short process pays for one fault each.
+    /// Never under a page: a file whose size says 0 is still read in pages.
     package static func read(fd: Int32, limit: Int, expecting size: Int? = nil) -> [UInt8]? {
         var out: [UInt8] = []
         // One byte over the size, so a file read whole meets its end in the next read.
-        var chunk = [UInt8](repeating: 0, count: size.map { max(1, min($0 + 1, 65536)) } ?? 65536)
+        var chunk = [UInt8](repeating: 0, count: size.map { max(4096, min($0 + 1, 65536)) } ?? 65536)
         while true {
             let n = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
             if n < 0 {

@@ -23,7 +23,7 @@ struct Mira: ParsableCommand {
 
             Settings: flags, else the environment, else the config file (mira config path). The same settings as the filters: OPENAI_BASE_URL, OPENAI_API_KEY, MIRA_MODEL, and the rest of the README's table.
 
-            Exit status: 0; 1 mira config get of an unset name; 64 usage; 66 no such session; 69 the server cannot be reached; 74 the database cannot be written; 75 the server kept failing; 76 its answer is not a valid reply; 77 the key was refused; 78 the config file holds a wrong line.
+            Exit status: 0; 1 mira config get of an unset name; 64 usage; 66 no such session; 69 the server cannot be reached; 70 mira-commands is missing (install again); 74 the database cannot be written; 75 the server kept failing; 76 its answer is not a valid reply; 77 the key was refused; 78 the config file holds a wrong line.
             """,
         version: MiraVersion.line("mira"),
         subcommands: [Say.self, Chat.self, Log.self, Sessions.self, Config.self, SummarizeLater.self],
