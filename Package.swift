@@ -19,6 +19,14 @@ let linksRuntimeLibrariesStatically: [LinkerSetting] = [
     .unsafeFlags(["-L" + staticLibraries, "-Xclang-linker", "-static-libgcc"]),
 ]
 
+// `mira`, which starts for every turn, exports none of its own symbols: the
+// toolchain's static-stdlib link adds `-export-dynamic`, which put its 3,000
+// in the loader's tables, searched one by one by the runtime's single
+// start-up `dladdr` (about 0.1 ms of a turn; bench/README.md).
+let startsQuickly: [LinkerSetting] = [
+    .unsafeFlags(["-Xlinker", "--no-export-dynamic"]),
+]
+
 let package = Package(
     name: "Mira",
     products: [
@@ -78,6 +86,8 @@ let package = Package(
         // recency, token budgets. Pure values, no libc.
         .target(name: "MiraMemory", dependencies: ["MiraShared"]),
         // Adapters at the edges.
+        // The command line for `mira`'s Swift runtime, from glibc (arguments.c).
+        .target(name: "CArguments"),
         .target(name: "MiraSQLite", dependencies: ["MiraShared", "MiraSystem", "MiraMemory", "CSQLite"]),
         .target(name: "MiraCurl", dependencies: ["MiraShared", "MiraSystem", "MiraLLM", "CCurl"]),
         // Remembering: indexing messages and facts (claims, so concurrent
@@ -126,8 +136,8 @@ let package = Package(
         // neither the argument parser nor the Foundation it links.
         .executableTarget(
             name: "mira",
-            dependencies: ["MiraShared", "MiraSystem", "MiraCLI", "MiraFront"],
-            linkerSettings: linksRuntimeLibrariesStatically),
+            dependencies: ["MiraShared", "MiraSystem", "MiraCLI", "MiraFront", "CArguments"],
+            linkerSettings: linksRuntimeLibrariesStatically + startsQuickly),
         .executableTarget(
             name: "mira-commands",
             dependencies: [

@@ -46,6 +46,26 @@ import Testing
         }
     }
 
+    /// The release `mira` takes its arguments from glibc (CArguments): the
+    /// runtime's probe of /proc/self/maps is not linked in, and the program
+    /// exports none of its own symbols. A turn with spaces, quotes and
+    /// non-ASCII in its words still sends them as typed.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: releaseMira)))
+    func theReleaseTurnProgramHasItsArgumentsWithoutTheRuntimesProbe() throws {
+        let symbols = try Self.inspect("nm", [releaseMira])
+        try #require(symbols.contains("mira_main"))
+        #expect(!symbols.contains("argvGrabber"))
+        #expect(symbols.contains("_swift_stdlib_getUnsafeArgvArgc"))
+        let exported = try Self.inspect("readelf", ["--dyn-syms", "-W", releaseMira])
+        #expect(!exported.contains("mira_main") && !exported.contains("$s9MiraFront"))
+
+        let world = try World()
+        let message = "  two  spaces, a 'quote' and ünïcödé "
+        let turn = try world.sh("\(shellQuote(releaseMira)) -s args \(shellQuote(message))")
+        #expect(turn.status == 0, "\(turn.stderr)")
+        #expect(try world.exported("args").first?["content"] as? String == message)
+    }
+
     /// As `make install` lays them out: bin/mira finds libexec/mira/mira-commands.
     /// (Copied by cp, not in this process: a child another test forks meanwhile
     /// would inherit a descriptor open for writing, and the copy could not run.)

@@ -1,0 +1,2 @@
+// Nothing to call from Swift: linking this target into a program is what
+// it is for (arguments.c says why).
