@@ -127,13 +127,11 @@ build_db() {
   local n=$1 db; db=$(db_for "$n")
   if [[ -f $db ]] && python3 "$here/tools.py" same-schema "$db" "$work/empty.db"; then return; fi
   say "building the $n-message database (cached in $cache)"
-  rm -f "$db" "$db-wal" "$db-shm" "$db.tmp"*
+  rm -f "$db" "$db.tmp"*
   local t0=$SECONDS
   python3 "$here/gen_messages.py" "$n" | "$store" import --db "$db.tmp" 2> "$work/import.log" \
     || { cat "$work/import.log" >&2; exit 1; }
-  # The import's -wal (emptied at its close) and -shm stay beside the old name.
   mv "$db.tmp" "$db"
-  rm -f "$db.tmp-wal" "$db.tmp-shm"
   fact "built_$n" "$((SECONDS - t0))"
 }
 for n in "${sizes[@]}" "$turn_db"; do build_db "$n"; done
