@@ -112,20 +112,6 @@ final class Connection {
 
     deinit { sqlite3_close_v2(handle) }
 
-    /// The last connection to close keeps the -wal and -shm files of a
-    /// database checked to be ours, the WAL emptied to 0 bytes once
-    /// checkpointed, where SQLite would delete both. A lone process (a
-    /// `mira` turn, a pipeline's load and save) otherwise made the two files
-    /// when it opened the database and deleted them at its close: 0.3 ms of
-    /// a turn's CPU time on this VM, where making a file is costly
-    /// (bench/README.md). Emptied, the kept WAL holds no text and costs the
-    /// next opener nothing.
-    func keepsWriteAheadLogFiles() throws(SQLiteError) {
-        var keep: Int32 = 1
-        guard sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &keep) == SQLITE_OK else { throw lastError }
-        try execute("PRAGMA journal_size_limit = 0")
-    }
-
     static func uriEscaped(_ path: String) -> String {
         var out = ""
         for b in path.utf8 {
@@ -158,7 +144,6 @@ final class Connection {
             try db.check(identity)
             try db.execute("PRAGMA journal_mode = WAL")
         }
-        try db.keepsWriteAheadLogFiles()
         return db
     }
 
@@ -195,12 +180,9 @@ final class Connection {
             // no CREATE, no WAL switch), because a read-only connection may
             // meet a WAL file being checkpointed away by the last writer and
             // fail "database is locked" without waiting on the busy timeout.
-            let writable = Files.isWritable(path)
-            let db = try Connection(path: path, readOnly: !writable)
+            let db = try Connection(path: path, readOnly: !Files.isWritable(path))
             try db.execute("PRAGMA busy_timeout = 60000")
             try db.retryingWhileBusy { () throws(SQLiteError) in try db.check(identity) }
-            // Ours: its -wal and -shm are kept like a writer's.
-            if writable { try db.keepsWriteAheadLogFiles() }
             return db
         } catch let error where error.kind == .cantOpen && Files.isOnReadOnlyMount(path) {
             // A WAL database whose -shm cannot be made beside it.

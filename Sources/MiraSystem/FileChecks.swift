@@ -39,7 +39,7 @@ extension Files {
     /// Makes the file owner-only before a database opens it: created 0600
     /// when absent (SQLite gives its -wal and -shm files the database's
     /// mode), and an existing file of ours that others can read is closed
-    /// up, with its -wal and -shm. `open` follows a symbolic link, so a link's target gets the same.
+    /// up. `open` follows a symbolic link, so a link's target gets the same.
     /// Nonblocking, so a FIFO in its place is refused instead of waited on.
     /// `.regularFile` when the file is ready.
     ///
@@ -62,21 +62,7 @@ extension Files {
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return .notRegular }
         if info.st_mode & 0o077 != 0 && info.st_uid == geteuid() {
             _ = fchmod(fd, 0o600)
-            closeUpCompanions(of: path)
         }
         return .regularFile
-    }
-
-    /// The -wal and -shm files outlive the connections (SQLite.swift), so a
-    /// database being closed up has them closed up too. By path, not by a
-    /// descriptor: closing one would drop this process's locks on the -shm.
-    private static func closeUpCompanions(of path: String) {
-        for companion in [path + "-wal", path + "-shm"] {
-            var info = stat()
-            if lstat(companion, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == geteuid(),
-                info.st_mode & 0o077 != 0 {
-                _ = chmod(companion, 0o600)
-            }
-        }
     }
 }

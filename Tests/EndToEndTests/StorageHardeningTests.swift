@@ -155,25 +155,6 @@ import Testing
         #expect(try world.exported("s1").count == 4)
     }
 
-    /// The last writer keeps the -wal (emptied) and the -shm for the next
-    /// process instead of deleting them; made world-readable with the
-    /// database, they are closed up with it.
-    @Test func theKeptWALAndSHMAreEmptiedAndClosedUpWithTheDatabase() throws {
-        let world = try World()
-        #expect(try world.sh(turn("s1", "hi")).status == 0)
-        #expect(try world.sh("stat -c '%a %s %n' mira.db-wal").stdout == "600 0 mira.db-wal\n")
-        #expect(try world.sh("stat -c '%a %n' mira.db-shm").stdout == "600 mira.db-shm\n")
-        #expect(try world.sh("chmod 644 mira.db mira.db-wal mira.db-shm").status == 0)
-        // `mira`: a lone writer (a pipeline's load would remake both files).
-        let again = try world.sh("mira -s s1 again")
-        #expect(again.status == 0, "\(again.stderr)")
-        #expect(try world.sh("stat -c '%a %n' mira.db mira.db-wal mira.db-shm").stdoutLines == [
-            "600 mira.db", "600 mira.db-wal", "600 mira.db-shm",
-        ])
-        #expect(try world.sh("stat -c %s mira.db-wal").stdout == "0\n")
-        #expect(try world.exported("s1").count == 4)
-    }
-
     // MARK: 6. Importing twice
 
     @Test func reimportingAnExportAddsNothing() throws {
