@@ -43,3 +43,29 @@ package enum Terminal {
         return true
     }
 }
+
+/// What is typed at the chat's terminal while a reply streams: kept for the
+/// next prompt, not echoed into the reply.
+package enum TypeAhead {
+    /// Runs `body` with the terminal on stdin neither echoing nor gathering
+    /// lines (signals still work: Ctrl-C stops the turn), then puts its
+    /// settings back without discarding what was typed. In the terminal's
+    /// usual line mode, a key pressed while Mira writes was echoed into her
+    /// reply, and a Ctrl-D typed ahead was lost; now the keys wait as bytes,
+    /// and the line editor shows them (or leaves, for a Ctrl-D) at the next
+    /// prompt. Without a terminal on stdin, `body` runs as it is.
+    package static func heldWhile<T>(_ body: () -> T) -> T {
+        var usual = termios()
+        guard isatty(0) == 1, tcgetattr(0, &usual) == 0 else { return body() }
+        var quiet = usual
+        quiet.c_lflag &= ~tcflag_t(ECHO | ICANON)
+        withUnsafeMutableBytes(of: &quiet.c_cc) { cc in
+            cc[Int(VMIN)] = 1
+            cc[Int(VTIME)] = 0
+        }
+        // TCSANOW: TCSAFLUSH would throw away what was typed ahead.
+        guard tcsetattr(0, TCSANOW, &quiet) == 0 else { return body() }
+        defer { _ = tcsetattr(0, TCSANOW, &usual) }
+        return body()
+    }
+}

@@ -142,8 +142,13 @@ struct ChatLoop {
         note("session \(session)")
     }
 
-    /// One turn: the reply streams onto the screen, then its persona and mood.
+    /// One turn: the reply streams onto the screen, then its persona and
+    /// mood; what is typed meanwhile waits for the next prompt.
     func take(_ text: String) {
+        TypeAhead.heldWhile { takeTurn(text) }
+    }
+
+    func takeTurn(_ text: String) {
         let screen = self.screen
         companion.model.onText = { screen.text($0) }
         companion.model.onRetry = { [timeout = companion.model.timeoutMilliseconds] in screen.retried($0, timeoutMilliseconds: timeout) }

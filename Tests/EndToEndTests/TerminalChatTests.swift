@@ -42,6 +42,31 @@ import Testing
         #expect(try world.exported("s1").count == 2)
     }
 
+    /// Keys pressed while a reply streams wait for the next prompt: they are
+    /// not echoed into Mira's words, and a Ctrl-D typed ahead still leaves.
+    @Test func whatIsTypedWhileAReplyStreamsWaitsForTheNextPrompt() throws {
+        let world = try World(serverArguments: Self.slowStream)
+        let terminal = try TerminalScreen(world: world, command: "mira chat s1")
+        try terminal.wait(for: "you>")
+        try terminal.type("tell me about your day")
+        try terminal.press("Enter")
+        try terminal.wait(for: "the reply streaming") { $0.contains("echo: tell") }
+        try terminal.type("next words")
+        let done = try terminal.wait(for: "default · curious")
+        #expect(done.contains("echo: tell me about your day (2 messages)\n  default · curious"), "\(done)")
+        #expect(!done.contains("next wordsecho") && !done.contains("echo: tell me about your day next words"), "\(done)")
+        try terminal.wait(for: "you> next words")
+
+        try terminal.press("C-u")
+        try terminal.type("and goodbye")
+        try terminal.press("Enter")
+        try terminal.wait(for: "the second reply streaming") { $0.contains("echo: and") }
+        try terminal.press("C-d")
+        let left = try terminal.wait(for: "the chat ended") { $0.contains("[exit") }
+        #expect(left.contains("echo: and goodbye (4 messages)"), "\(left)")
+        #expect(try world.exported("s1").count == 4)
+    }
+
     @Test func personaSwitchesAndABadNameIsRefusedWithTheChoicesWithoutLosingTheNextMessage() throws {
         let world = try World()
         let terminal = try TerminalScreen(world: world, command: "mira chat s1")
