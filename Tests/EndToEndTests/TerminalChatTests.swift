@@ -22,13 +22,20 @@ import Testing
         #expect(try world.exported("s1").count == 2)
     }
 
-    @Test func ctrlCCancelsTheTurnInFlightSavesNothingAndTheChatGoesOn() throws {
-        let world = try World(serverArguments: Self.slowStream)
+    /// `mira chat s1` against the slow stream, `message` sent, and its reply
+    /// on the screen but not yet whole.
+    static func chatWithAReplyStreaming(to message: String) throws -> (World, TerminalScreen) {
+        let world = try World(serverArguments: slowStream)
         let terminal = try TerminalScreen(world: world, command: "mira chat s1")
         try terminal.wait(for: "you>")
-        try terminal.type("a long story please")
+        try terminal.type(message)
         try terminal.press("Enter")
-        try terminal.wait(for: "the reply streaming") { $0.contains("echo: a") }
+        try terminal.wait(for: "the reply streaming") { $0.contains("echo: " + message.prefix(4)) }
+        return (world, terminal)
+    }
+
+    @Test func ctrlCCancelsTheTurnInFlightSavesNothingAndTheChatGoesOn() throws {
+        let (world, terminal) = try Self.chatWithAReplyStreaming(to: "a long story please")
         try terminal.press("C-c")
         try terminal.wait(for: "stopped: that turn was not saved\nyou>")
         #expect(try world.exported("s1").isEmpty, "nothing half-saved")
@@ -45,12 +52,7 @@ import Testing
     /// Keys pressed while a reply streams wait for the next prompt: they are
     /// not echoed into Mira's words, and a Ctrl-D typed ahead still leaves.
     @Test func whatIsTypedWhileAReplyStreamsWaitsForTheNextPrompt() throws {
-        let world = try World(serverArguments: Self.slowStream)
-        let terminal = try TerminalScreen(world: world, command: "mira chat s1")
-        try terminal.wait(for: "you>")
-        try terminal.type("tell me about your day")
-        try terminal.press("Enter")
-        try terminal.wait(for: "the reply streaming") { $0.contains("echo: tell") }
+        let (world, terminal) = try Self.chatWithAReplyStreaming(to: "tell me about your day")
         try terminal.type("next words")
         let done = try terminal.wait(for: "default · curious")
         #expect(done.contains("echo: tell me about your day (2 messages)\n  default · curious"), "\(done)")
