@@ -29,7 +29,15 @@ static void keepArguments(int argc, char **argv, char **envp) {
 __attribute__((section(".init_array"), used))
 static void (*const keepArgumentsAtStart)(int, char **, char **) = keepArguments;
 
+// Never NULL, as the runtime's own never is: asked before glibc called
+// keepArguments (another constructor), or without glibc's arguments, the
+// command line is empty.
 char **_swift_stdlib_getUnsafeArgvArgc(int *outArgLen) {
+    static char *none[] = { 0 };
+    if (!givenArguments) {
+        *outArgLen = 0;
+        return none;
+    }
     *outArgLen = givenCount;
     return givenArguments;
 }
