@@ -11,6 +11,10 @@ BASH_COMPLETION_DIR = $(PREFIX)/share/bash-completion/completions
 ZSH_COMPLETION_DIR = $(PREFIX)/share/zsh/site-functions
 FISH_COMPLETION_DIR = $(PREFIX)/share/fish/vendor_completions.d
 RELEASE_FLAGS := -c release --static-swift-stdlib
+# The longest `swift test` may run (about 5 minutes here, once the local model
+# is built, which make test does first): past it, the stacks of its processes
+# are printed and the run fails (scripts/with-deadline.sh).
+TEST_DEADLINE ?= 1800
 # A folder holding only GCC's libstdc++.a, which Package.swift searches first,
 # so the binaries link libstdc++ statically instead of loading libstdc++.so.
 STATIC_LIBS := .build/static-libs
@@ -42,7 +46,8 @@ test: deps
 	bench/run.sh --smoke
 	bench/batch/run.sh --smoke
 	bench/serve/run.sh --smoke
-	swift test --skip-build
+	scripts/local-server.sh build
+	scripts/with-deadline.sh $(TEST_DEADLINE) swift test --skip-build
 	Tests/Browser/run.sh
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 

@@ -72,7 +72,7 @@ let package = Package(
         .target(name: "MiraShared"),
         // The one place that touches the OS: descriptors, lines, files, clock,
         // environment, folders, terminal, threads, the record loop, diagnostics.
-        .target(name: "MiraSystem", dependencies: ["MiraShared"]),
+        .target(name: "MiraSystem", dependencies: ["MiraShared", "CSpawn"]),
         // Personas, the system prompt, the chat request, transcript replay.
         .target(name: "MiraPrompt", dependencies: ["MiraShared", "MiraSystem"]),
         // Talking to a model: the transport protocol, the chat client, reading
@@ -86,6 +86,8 @@ let package = Package(
         // recency, token budgets. Pure values, no libc.
         .target(name: "MiraMemory", dependencies: ["MiraShared"]),
         // Adapters at the edges.
+        // glibc's posix_spawn extensions, which Swift's Glibc module leaves out.
+        .target(name: "CSpawn"),
         // The command line for `mira`'s Swift runtime, from glibc (arguments.c).
         .target(name: "CArguments"),
         .target(name: "MiraSQLite", dependencies: ["MiraShared", "MiraSystem", "MiraMemory", "CSQLite"]),
@@ -169,6 +171,6 @@ let package = Package(
             path: "bench/memory/speed"),
 
         // Runs the built executables in real pipelines (needs no library code).
-        .testTarget(name: "EndToEndTests"),
+        .testTarget(name: "EndToEndTests", dependencies: ["CSpawn"]),
     ]
 )

@@ -27,6 +27,7 @@ command -v jq >/dev/null 2>&1 || missing+=(jq)             # examples/chat.sh, t
 command -v zsh >/dev/null 2>&1 || missing+=(zsh)           # the tests read the zsh completion scripts
 command -v fish >/dev/null 2>&1 || missing+=(fish)         # and the fish ones
 command -v nm >/dev/null 2>&1 && command -v readelf >/dev/null 2>&1 || missing+=(binutils)   # the tests read what mira links
+command -v gdb >/dev/null 2>&1 || missing+=(gdb)                        # the stacks of a test run that hangs
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)              # the page's tests in a real browser
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)   # what drives it (Selenium, from PyPI)
 

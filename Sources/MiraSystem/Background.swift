@@ -3,16 +3,13 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CSpawn
 import MiraShared
 
 /// Work a person should not wait for (a session's summary after a reply):
 /// this very program started again in its own session, detached from the
 /// terminal, its stdin /dev/null and its output appended to a log file.
 package enum Background {
-    /// glibc's POSIX_SPAWN_SETSID (since 2.26), which Swift does not import
-    /// (it is behind _GNU_SOURCE).
-    static let setSessionFlag: Int32 = 0x80
-
     /// Starts `/proc/self/exe arguments…`; returns false when it could not.
     /// The child inherits the environment (so the same settings hold) and
     /// is never waited for: it is reparented when this process exits.
@@ -29,8 +26,12 @@ package enum Background {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of its caller's: a pipe the caller gave this process
+        // (fd 3, a make jobserver) must not stay open while a summary is written,
+        // or whoever reads that pipe waits for the summary too.
+        mira_spawn_close_from(&actions, 3)
         // Its own session: a Ctrl-C or a closed terminal does not reach it.
-        posix_spawnattr_setflags(&attributes, Int16(Self.setSessionFlag))
+        posix_spawnattr_setflags(&attributes, mira_spawn_new_session)
         let program = "/proc/self/exe"
         let argv = ([program] + arguments).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }

@@ -43,7 +43,7 @@ import Testing
         try prepare(world, count: 200)
         let first = try world.sh("""
             mira-llm -j 8 < prepared.jsonl > first.jsonl & pid=$!
-            while [ "$(wc -l < first.jsonl 2>/dev/null || echo 0)" -lt 20 ]; do sleep 0.02; done
+            while kill -0 $pid 2>/dev/null && [ "$(wc -l < first.jsonl 2>/dev/null || echo 0)" -lt 20 ]; do sleep 0.02; done
             kill -\(signal) $pid; wait $pid; echo "status=$?"
             """)
         #expect(first.stdout.contains(signal == "TERM" ? "status=143" : "status=137"), "\(first.stdout)")

@@ -30,7 +30,7 @@ import Testing
         let first = try world.sh("""
             mira-llm -j 1 < prepared.jsonl > first.jsonl & pid=$!
             # Kill once a few answers are out (polling, so a loaded machine is no different).
-            while [ "$(wc -l < first.jsonl 2>/dev/null || echo 0)" -lt 3 ]; do sleep 0.02; done
+            while kill -0 $pid 2>/dev/null && [ "$(wc -l < first.jsonl 2>/dev/null || echo 0)" -lt 3 ]; do sleep 0.02; done
             kill -\(signal) $pid; wait $pid; echo "status=$?"
             """)
         #expect(first.stdout.contains(signal == "TERM" ? "status=143" : "status=137"), "\(first.stdout)")

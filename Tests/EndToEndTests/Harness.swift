@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 import Testing
 
@@ -93,8 +94,9 @@ final class World {
     }
     var database: String { dir + "/mira.db" }
 
-    /// Runs `command` with bash (pipefail off, as a user types it) in this world.
-    func sh(_ command: String, stdin: String? = nil, extraEnvironment: [String: String] = [:]) throws -> Outcome {
+    /// Runs `command` with bash (pipefail off, as a user types it) in this
+    /// world; one still running after `timeout` seconds is killed and throws.
+    func sh(_ command: String, stdin: String? = nil, extraEnvironment: [String: String] = [:], timeout: Double = 600) throws -> Outcome {
         var env = ProcessInfo.processInfo.environment
         env["PATH"] = binDirectory + ":" + (env["PATH"] ?? "/usr/bin:/bin")
         env["OPENAI_BASE_URL"] = baseURL
@@ -107,7 +109,7 @@ final class World {
         for (k, v) in extraEnvironment { env[k] = v }
         // A line of its own, so `&` and `$!` in the command apply to the command alone.
         let script = "cd \(shellQuote(dir)) || exit 70\n" + command
-        return try spawnBash(script, stdin: stdin, environment: env)
+        return try spawnBash(script, stdin: stdin, environment: env, timeout: timeout)
     }
 
     /// The server's log, one entry per chat request in arrival order:
@@ -181,11 +183,6 @@ func shellQuote(_ s: String) -> String {
     "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 
-/// Bytes filled in by another thread before the reader waits on it.
-final class Box: @unchecked Sendable {
-    var data = Data()
-}
-
 /// Tests run in parallel and each spawns processes: without close-on-exec a
 /// pipe of one test leaks into another test's long-lived child (a server),
 /// and the first test never sees its pipe's end.
@@ -197,19 +194,27 @@ func closeOnExec(_ pipes: Pipe...) {
     }
 }
 
-/// Runs `bash -c script` with posix_spawn and waits for exactly that child.
+/// Runs `bash -c script` with posix_spawn and waits for exactly that child,
+/// at most `timeout` seconds.
 ///
 /// Not Foundation's Process: under many parallel tests its exit monitoring
 /// sometimes missed a child (a zombie nobody reaped, a test waiting forever).
-/// Here pipes are close-on-exec from birth, so no other test's child holds
-/// them open, and the signal mask is cleared, as a user's shell would have it
-/// (the test process's threads block signals its children would inherit).
-/// A child that exits before reading all its stdin (a usage error, say) must
-/// make our write fail with EPIPE, not kill the whole test process with
-/// SIGPIPE; children get the default action back (setsigdefault below).
+/// The child gets descriptors 0, 1 and 2 and nothing else: a pipe another
+/// test has open (Foundation's are not close-on-exec) must never end up in
+/// a long-lived process of this one (a tmux server, a background summary),
+/// or the other test waits for that process to end. The signal mask is
+/// cleared, as a user's shell would have it (the test process's threads
+/// block signals its children would inherit). A child that exits before
+/// reading all its stdin (a usage error, say) must make our write fail with
+/// EPIPE, not kill the whole test process with SIGPIPE; children get the
+/// default action back (setsigdefault below).
+///
+/// The child leads a process group of its own: a command still running at
+/// the deadline is killed with everything it started, and the test fails
+/// naming it, instead of the whole run hanging.
 let ignoringBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
 
-func spawnBash(_ script: String, stdin: String?, environment: [String: String]) throws -> Outcome {
+func spawnBash(_ script: String, stdin: String?, environment: [String: String], timeout: Double = 600) throws -> Outcome {
     ignoringBrokenPipes
     func pipePair() -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
@@ -217,8 +222,8 @@ func spawnBash(_ script: String, stdin: String?, environment: [String: String]) 
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         return (fds[0], fds[1])
     }
-    // Pipes are made close-on-exec under the lock every spawn here takes, so
-    // no other test's spawn can inherit them in between.
+    // Made close-on-exec under the lock every spawn here takes, so no other
+    // spawn of this process inherits them in between.
     spawnLock.lock()
     let input = pipePair(), output = pipePair(), errors = pipePair()
 
@@ -228,6 +233,7 @@ func spawnBash(_ script: String, stdin: String?, environment: [String: String]) 
     posix_spawn_file_actions_adddup2(&actions, input.read, 0)
     posix_spawn_file_actions_adddup2(&actions, output.write, 1)
     posix_spawn_file_actions_adddup2(&actions, errors.write, 2)
+    mira_spawn_close_from(&actions, 3)
 
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
@@ -239,7 +245,8 @@ func spawnBash(_ script: String, stdin: String?, environment: [String: String]) 
     sigemptyset(&defaults)
     for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&defaults, signal) }
     posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    posix_spawnattr_setpgroup(&attributes, 0)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
 
     let arguments: [UnsafeMutablePointer<CChar>?] = ["bash", "-c", script].map { (s: String) in strdup(s) } + [nil]
     let variables: [UnsafeMutablePointer<CChar>?] = environment.map { (k: String, v: String) in strdup("\(k)=\(v)") } + [nil]
@@ -255,42 +262,64 @@ func spawnBash(_ script: String, stdin: String?, environment: [String: String]) 
         throw WorldError(message: "posix_spawn failed: \(rc)")
     }
 
-    // Feed stdin and read stderr on other threads while reading stdout here,
-    // so no pipe fills up and stalls the child.
-    let group = DispatchGroup()
-    let stderrData = Box()
-    DispatchQueue.global().async(group: group) {
-        if let stdin { _ = Array(stdin.utf8).withUnsafeBytes { writeAll(input.write, $0) } }
+    // Feed stdin on another thread while reading stdout and stderr here, so
+    // no pipe fills up and stalls the child.
+    let fed = DispatchGroup()
+    DispatchQueue.global().async(group: fed) {
+        if let stdin { Array(stdin.utf8).withUnsafeBytes { writeAll(input.write, $0) } }
         close(input.write)
     }
-    DispatchQueue.global().async(group: group) {
-        stderrData.data = readAll(errors.read)
-    }
-    let stdoutData = readAll(output.read)
-    group.wait()
+    let (stdoutData, stderrData, finished) = readBoth(output.read, errors.read, until: monotonicSeconds() + timeout)
     close(output.read)
     close(errors.read)
+    // Killed or not, the group's stdin reader is gone: the feeder meets EPIPE and ends.
+    if !finished { kill(-pid, SIGKILL) }
+    fed.wait()
 
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let stdoutText = String(decoding: stdoutData, as: UTF8.self)
+    let stderrText = String(decoding: stderrData, as: UTF8.self)
+    guard finished else {
+        throw WorldError(message: "still running after \(Int(timeout)) s, killed: \(script)\nits stdout: \(stdoutText)\nits stderr: \(stderrText)")
+    }
     let exited = status & 0x7F == 0
     let code = exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-    return Outcome(status: code, stdout: String(decoding: stdoutData, as: UTF8.self),
-                   stderr: String(decoding: stderrData.data, as: UTF8.self))
+    return Outcome(status: code, stdout: stdoutText, stderr: stderrText)
+}
+
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+/// Reads two pipes to their ends, or until `deadline` (monotonic seconds);
+/// `finished` says whether both ended.
+func readBoth(_ first: Int32, _ second: Int32, until deadline: Double) -> (Data, Data, finished: Bool) {
+    var data = [Data(), Data()]
+    var open = [true, true]
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while open[0] || open[1] {
+        let left = deadline - monotonicSeconds()
+        if left <= 0 { return (data[0], data[1], false) }
+        var polled = [pollfd(fd: open[0] ? first : -1, events: Int16(POLLIN), revents: 0),
+                      pollfd(fd: open[1] ? second : -1, events: Int16(POLLIN), revents: 0)]
+        let ready = poll(&polled, 2, Int32(min(left * 1000, 1000)))
+        if ready < 0 && errno != EINTR { return (data[0], data[1], false) }
+        for i in 0..<2 where open[i] && polled[i].revents != 0 {
+            let n = buffer.withUnsafeMutableBytes { read(polled[i].fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                data[i].append(contentsOf: buffer[0..<n])
+            } else if n == 0 || errno != EINTR {
+                open[i] = false
+            }
+        }
+    }
+    return (data[0], data[1], true)
 }
 
 let spawnLock = NSLock()
-
-func readAll(_ fd: Int32) -> Data {
-    var data = Data()
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n > 0 { data.append(contentsOf: buffer[0..<n]); continue }
-        if n < 0 && errno == EINTR { continue }
-        return data
-    }
-}
 
 func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
     var offset = 0

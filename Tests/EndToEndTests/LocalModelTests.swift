@@ -6,11 +6,14 @@ import Testing
 /// words are poor, its JSON under a grammar is not.
 @Suite(.serialized) struct LocalModelTests {
     static let personas: Set<String> = ["default", "forbidden", "hallow", "haven"]
+    /// A first build compiles llama.cpp (about 11 minutes on 2 cores; make
+    /// test does it before the tests, so here it is usually a quick check).
+    static let buildTime: Double = 3600
 
     @Test func aMultiTurnConversationWithTheRealLocalModelIsValidAndRemembered() throws {
         let world = try World()
         let script = packageRoot + "/scripts/local-server.sh"
-        let build = try world.sh("\(shellQuote(script)) build")
+        let build = try world.sh("\(shellQuote(script)) build", timeout: Self.buildTime)
         try #require(build.status == 0, "local server build failed: \(build.stderr.suffix(2000))")
 
         // Use a server that is already running (the user's); else start one and stop it after.
@@ -70,7 +73,7 @@ extension LocalModelTests {
     @Test func theEmbeddingServerAnswersUnitVectorsWhereAParaphraseIsNearest() throws {
         let world = try World()
         let script = packageRoot + "/scripts/local-server.sh"
-        let build = try world.sh("\(shellQuote(script)) build")
+        let build = try world.sh("\(shellQuote(script)) build", timeout: Self.buildTime)
         try #require(build.status == 0, "local server build failed: \(build.stderr.suffix(2000))")
 
         let wasRunning = try world.sh("\(shellQuote(script)) status").status == 0
@@ -144,7 +147,7 @@ extension LocalModelTests {
     @Test func recallWithTheLocalEmbeddingServerFindsAFactFromAnotherSession() throws {
         let world = try World()
         let script = packageRoot + "/scripts/local-server.sh"
-        let build = try world.sh("\(shellQuote(script)) build")
+        let build = try world.sh("\(shellQuote(script)) build", timeout: Self.buildTime)
         try #require(build.status == 0, "local server build failed: \(build.stderr.suffix(2000))")
         let wasRunning = try world.sh("\(shellQuote(script)) status").status == 0
         let start = try world.sh("\(shellQuote(script)) start")

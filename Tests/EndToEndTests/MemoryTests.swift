@@ -561,6 +561,30 @@ import Testing
         #expect(try world.memoryStats()["summaries"] as? Int == 1)
     }
 
+    /// A turn after which a summary is due starts `mira _summarize` in the
+    /// background. It writes the summary, and holds none of its caller's
+    /// descriptors meanwhile: whoever reads a pipe given to `mira` would
+    /// otherwise wait for the summary too.
+    @Test func aTurnStartsItsSummaryInTheBackgroundHoldingNoneOfTheCallersFiles() throws {
+        // The second chat request, the summary's, waits 5 s: time to look at it.
+        let world = try World(behaviour: "hold:2:5000")
+        let texts = (0..<40).map { "backlog message \($0)" }
+        #expect(try world.sh("mira-store import", stdin: Self.jsonl(texts, session: "long")).status == 0)
+        let turn = try world.memory("""
+            mira -s long 'one more thing' 7> held.txt > reply.txt || exit
+            for p in /proc/[0-9]*; do
+              [ "$(tr '\\0' ' ' < $p/cmdline 2>/dev/null)" = "/proc/self/exe _summarize long " ] && pid=${p#/proc/}
+            done
+            [ -n "$pid" ] || { echo "no summary running"; exit 1; }
+            echo "summarizer $pid holds: $(ls -l /proc/$pid/fd | grep -c held.txt)"
+            """)
+        #expect(turn.status == 0, "\(turn.stdout)\(turn.stderr)")
+        #expect(turn.stdout.hasPrefix("summarizer ") && turn.stdout.hasSuffix(" holds: 0\n"), "\(turn.stdout)")
+        let deadline = Date().addingTimeInterval(60)
+        while try world.memoryStats()["summaries"] as? Int != 1 && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+        #expect(try world.memoryStats()["summaries"] as? Int == 1)
+    }
+
     // MARK: 12. Summaries
 
     @Test func aForcedSummaryIsStoredAndTheNextRecallInTheSessionCarriesIt() throws {
