@@ -31,53 +31,33 @@ struct Outcome {
 /// a fake OpenAI-compatible server on a loopback port.
 final class World {
     let dir: String
-    let server: Process
+    /// fake_openai.py, stopped when its stdin (the lifeline) closes, even
+    /// when this test process dies (python3 may be a pyenv shim, so a
+    /// signal can miss it).
+    let server: Child
     let port: Int
     let apiKey: String?
-    /// The server's stdin: closing it stops the server, even when this test
-    /// process dies (python3 may be a pyenv shim, so a signal can miss it).
-    let lifeline = Pipe()
 
     init(behaviour: String = "normal", apiKey: String? = nil, serverArguments: [String] = []) throws {
         dir = NSTemporaryDirectory() + "mira-e2e-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         self.apiKey = apiKey
-        server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         var arguments = ["python3", packageRoot + "/Tests/Support/fake_openai.py", "--port", "0",
                          "--log", dir + "/requests.jsonl", "--behaviour", behaviour, "--exit-on-stdin-eof"]
         if let apiKey { arguments += ["--api-key", apiKey] }
         arguments += serverArguments
-        server.arguments = arguments
-        let out = Pipe()
-        server.standardOutput = out
-        server.standardInput = lifeline
-        server.standardError = FileHandle.nullDevice
-        spawnLock.lock()
-        closeOnExec(out, lifeline)
-        do {
-            try server.run()
-        } catch {
-            spawnLock.unlock()
-            throw error
-        }
-        spawnLock.unlock()
-        // The server prints PORT=n first; read byte by byte up to the newline.
-        var line = Data()
-        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
-            line.append(byte)
-        }
-        let text = String(decoding: line, as: UTF8.self)
+        server = try Child("/usr/bin/env", arguments, environment: ProcessInfo.processInfo.environment)
+        // The server prints PORT=n first.
+        let text = try server.readLine()
         guard text.hasPrefix("PORT="), let port = Int(text.dropFirst(5)) else {
-            server.terminate()
+            _ = server.stop()
             throw WorldError(message: "fake server did not start: \(text)")
         }
         self.port = port
     }
 
     deinit {
-        try? lifeline.fileHandleForWriting.close()
-        server.terminate()
+        server.stopLater(signal: SIGTERM)
         try? FileManager.default.removeItem(atPath: dir)
     }
 
@@ -183,19 +163,8 @@ func shellQuote(_ s: String) -> String {
     "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 
-/// Tests run in parallel and each spawns processes: without close-on-exec a
-/// pipe of one test leaks into another test's long-lived child (a server),
-/// and the first test never sees its pipe's end.
-func closeOnExec(_ pipes: Pipe...) {
-    for pipe in pipes {
-        for fd in [pipe.fileHandleForReading.fileDescriptor, pipe.fileHandleForWriting.fileDescriptor] {
-            _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
-        }
-    }
-}
-
-/// Runs `bash -c script` with posix_spawn and waits for exactly that child,
-/// at most `timeout` seconds.
+/// Starts `path arguments…` with posix_spawn, its stdin, stdout and stderr
+/// the descriptors given; returns its pid.
 ///
 /// Not Foundation's Process: under many parallel tests its exit monitoring
 /// sometimes missed a child (a zombie nobody reaped, a test waiting forever).
@@ -204,35 +173,19 @@ func closeOnExec(_ pipes: Pipe...) {
 /// a long-lived process of this one (a tmux server, a background summary),
 /// or the other test waits for that process to end. The signal mask is
 /// cleared, as a user's shell would have it (the test process's threads
-/// block signals its children would inherit). A child that exits before
-/// reading all its stdin (a usage error, say) must make our write fail with
-/// EPIPE, not kill the whole test process with SIGPIPE; children get the
-/// default action back (setsigdefault below).
-///
-/// The child leads a process group of its own: a command still running at
-/// the deadline is killed with everything it started, and the test fails
-/// naming it, instead of the whole run hanging.
-let ignoringBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
-
-func spawnBash(_ script: String, stdin: String?, environment: [String: String], timeout: Double = 600) throws -> Outcome {
+/// block signals its children would inherit), and SIGPIPE and the stopping
+/// signals get their default action back (this process ignores SIGPIPE, so
+/// a write to a child that stopped reading fails with EPIPE instead of
+/// killing every test). The child leads a process group of its own, so
+/// whatever it started can be killed with it.
+func spawnChild(_ path: String, _ arguments: [String], environment: [String: String], stdin: Int32, stdout: Int32, stderr: Int32) throws -> pid_t {
     ignoringBrokenPipes
-    func pipePair() -> (read: Int32, write: Int32) {
-        var fds: [Int32] = [0, 0]
-        precondition(pipe(&fds) == 0, "pipe failed: \(errno)")
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        return (fds[0], fds[1])
-    }
-    // Made close-on-exec under the lock every spawn here takes, so no other
-    // spawn of this process inherits them in between.
-    spawnLock.lock()
-    let input = pipePair(), output = pipePair(), errors = pipePair()
-
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, input.read, 0)
-    posix_spawn_file_actions_adddup2(&actions, output.write, 1)
-    posix_spawn_file_actions_adddup2(&actions, errors.write, 2)
+    posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+    posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+    posix_spawn_file_actions_adddup2(&actions, stderr, 2)
     mira_spawn_close_from(&actions, 3)
 
     var attributes = posix_spawnattr_t()
@@ -248,18 +201,38 @@ func spawnBash(_ script: String, stdin: String?, environment: [String: String], 
     posix_spawnattr_setpgroup(&attributes, 0)
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
 
-    let arguments: [UnsafeMutablePointer<CChar>?] = ["bash", "-c", script].map { (s: String) in strdup(s) } + [nil]
+    let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { (s: String) in strdup(s) } + [nil]
     let variables: [UnsafeMutablePointer<CChar>?] = environment.map { (k: String, v: String) in strdup("\(k)=\(v)") } + [nil]
-    defer { (arguments + variables).forEach { free($0) } }
+    defer { (argv + variables).forEach { free($0) } }
     var pid: pid_t = 0
-    let rc = posix_spawn(&pid, "/bin/bash", &actions, &attributes, arguments, variables)
-    spawnLock.unlock()
+    let rc = posix_spawn(&pid, path, &actions, &attributes, argv, variables)
+    guard rc == 0 else { throw WorldError(message: "posix_spawn \(path) failed: \(rc)") }
+    return pid
+}
+
+let ignoringBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
+
+/// A pipe whose two ends are close-on-exec (the child gets its end by dup2).
+func pipePair() -> (read: Int32, write: Int32) {
+    var fds: [Int32] = [0, 0]
+    precondition(pipe(&fds) == 0, "pipe failed: \(errno)")
+    for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    return (fds[0], fds[1])
+}
+
+/// Runs `bash -c script` and waits for exactly that child, at most
+/// `timeout` seconds: a command still running then is killed with its
+/// process group, and the test fails naming it instead of the run hanging.
+func spawnBash(_ script: String, stdin: String?, environment: [String: String], timeout: Double = 600) throws -> Outcome {
+    let input = pipePair(), output = pipePair(), errors = pipePair()
+    let spawned = Result { try spawnChild("/bin/bash", ["-c", script], environment: environment,
+                                          stdin: input.read, stdout: output.write, stderr: errors.write) }
     close(input.read)
     close(output.write)
     close(errors.write)
-    guard rc == 0 else {
+    guard case .success(let pid) = spawned else {
         close(input.write); close(output.read); close(errors.read)
-        throw WorldError(message: "posix_spawn failed: \(rc)")
+        return try spawned.map { _ in Outcome(status: 0, stdout: "", stderr: "") }.get()
     }
 
     // Feed stdin on another thread while reading stdout and stderr here, so
@@ -283,9 +256,87 @@ func spawnBash(_ script: String, stdin: String?, environment: [String: String], 
     guard finished else {
         throw WorldError(message: "still running after \(Int(timeout)) s, killed: \(script)\nits stdout: \(stdoutText)\nits stderr: \(stderrText)")
     }
-    let exited = status & 0x7F == 0
-    let code = exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-    return Outcome(status: code, stdout: stdoutText, stderr: stderrText)
+    return Outcome(status: exitCode(status), stdout: stdoutText, stderr: stderrText)
+}
+
+/// A wait status as a shell shows it: the exit code, or 128 + the signal.
+func exitCode(_ status: Int32) -> Int32 {
+    status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+}
+
+/// A long-lived child (a fake server, mira-serve) whose stdin is a lifeline:
+/// closing it asks the child to stop. Its stderr goes to `stderrPath`, or
+/// nowhere.
+final class Child: @unchecked Sendable {
+    let pid: pid_t
+    private let lifeline: Int32
+    private let output: Int32
+    private let lock = NSLock()
+    private var status: Int32?
+
+    init(_ path: String, _ arguments: [String], environment: [String: String], stderrPath: String = "/dev/null") throws {
+        let input = pipePair(), out = pipePair()
+        let errors = open(stderrPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard errors >= 0 else { throw WorldError(message: "cannot open \(stderrPath): \(errno)") }
+        defer { close(errors); close(input.read); close(out.write) }
+        do {
+            pid = try spawnChild(path, arguments, environment: environment, stdin: input.read, stdout: out.write, stderr: errors)
+        } catch {
+            close(input.write); close(out.read)
+            throw error
+        }
+        lifeline = input.write
+        output = out.read
+    }
+
+    deinit { close(output) }
+
+    /// The next line of its stdout, without the newline; what came before
+    /// the end, or before `timeout` seconds passed, if no newline did.
+    func readLine(timeout: Double = 60) throws -> String {
+        var line = Data()
+        let deadline = monotonicSeconds() + timeout
+        var byte: UInt8 = 0
+        while monotonicSeconds() < deadline {
+            var polled = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&polled, 1, 1000)
+            if ready < 0 && errno != EINTR { break }
+            if ready <= 0 { continue }
+            let n = read(output, &byte, 1)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 || byte == UInt8(ascii: "\n") { break }
+            line.append(byte)
+        }
+        return String(decoding: line, as: UTF8.self)
+    }
+
+    /// Closes the lifeline (and sends `signal`, if any) and waits for the
+    /// child, at most `timeout` seconds before killing its process group;
+    /// its exit status as a shell shows it.
+    @discardableResult
+    func stop(signal: Int32? = nil, timeout: Double = 30) -> Int32 {
+        lock.lock()
+        defer { lock.unlock() }
+        if let status { return status }
+        close(lifeline)
+        if let signal { kill(pid, signal) }
+        let deadline = monotonicSeconds() + timeout
+        var raw: Int32 = 0
+        while true {
+            let reaped = waitpid(pid, &raw, WNOHANG)
+            if reaped == pid { break }
+            if reaped < 0 && errno != EINTR { raw = 0x7F; break }  // not ours to reap: no status
+            if monotonicSeconds() > deadline { kill(-pid, SIGKILL) }
+            usleep(10_000)
+        }
+        status = exitCode(raw)
+        return status!
+    }
+
+    /// stop() on another thread, so a test's end never waits for it.
+    func stopLater(signal: Int32? = nil) {
+        DispatchQueue.global().async { self.stop(signal: signal) }
+    }
 }
 
 func monotonicSeconds() -> Double {
@@ -318,8 +369,6 @@ func readBoth(_ first: Int32, _ second: Int32, until deadline: Double) -> (Data,
     }
     return (data[0], data[1], true)
 }
-
-let spawnLock = NSLock()
 
 func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
     var offset = 0

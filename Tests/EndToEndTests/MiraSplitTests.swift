@@ -7,16 +7,10 @@ import Testing
 @Suite struct MiraSplitTests {
     /// What a tool of binutils (readelf, nm) prints about a program.
     static func inspect(_ tool: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "\(tool) \(arguments): status \(process.terminationStatus)")
-        return text
+        let command = ([tool] + arguments).map(shellQuote).joined(separator: " ")
+        let result = try spawnBash(command, stdin: nil, environment: ProcessInfo.processInfo.environment)
+        try #require(result.status == 0, "\(command): status \(result.status): \(result.stderr)")
+        return result.stdout
     }
 
     /// What the dynamic loader is asked to load for a program.

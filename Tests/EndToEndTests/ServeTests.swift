@@ -6,12 +6,10 @@ import Testing
 /// lifeline closes, even if this test process dies first.
 final class Served {
     let world: World
-    let process = Process()
-    let lifeline = Pipe()
+    let process: Child
     let port: Int
     /// The owner link's path and key (`/own?key=…`) from the second line, if printed.
     let ownerPath: String?
-    private var stopped: Int32?
 
     init(_ world: World, arguments: [String] = [], environment extra: [String: String] = [:]) throws {
         self.world = world
@@ -24,11 +22,8 @@ final class Served {
         env["OPENAI_API_KEY"] = world.apiKey ?? "sk-test-not-a-real-key"
         env["MIRA_MODEL"] = nil
         for (k, v) in extra { env[k] = v }
-        process.environment = env
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
         // The shell waits for its stdin to end, then stops the server (SIGKILL
-        // if it has not gone 10 s after SIGTERM) and exits with its status;
-        // nothing it starts outlives it (Foundation waits for all of them).
+        // if it has not gone 10 s after SIGTERM) and exits with its status.
         let script = """
             "$0" --port 0 "${@:2}" </dev/null 2>"$1" & pid=$!
             cat >/dev/null
@@ -36,51 +31,25 @@ final class Served {
             for i in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
             kill -KILL $pid 2>/dev/null; wait $pid
             """
-        process.arguments = ["-c", script, binDirectory + "/mira-serve", world.dir + "/serve.err"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardInput = lifeline
-        process.standardError = FileHandle.nullDevice
-        spawnLock.lock()
-        closeOnExec(out, lifeline)
-        do {
-            try process.run()
-        } catch {
-            spawnLock.unlock()
-            throw error
-        }
-        spawnLock.unlock()
-        func readLine() throws -> String {
-            var line = Data()
-            while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
-                line.append(byte)
-            }
-            return String(decoding: line, as: UTF8.self)
-        }
-        let text = try readLine()
+        process = try Child("/bin/bash", ["-c", script, binDirectory + "/mira-serve", world.dir + "/serve.err"] + arguments,
+                            environment: env)
+        let text = try process.readLine()
         let prefix = "mira-serve: listening on http://127.0.0.1:"
         guard text.hasPrefix(prefix), let port = Int(text.dropFirst(prefix.count)) else {
-            try? lifeline.fileHandleForWriting.close()
-            process.waitUntilExit()
+            process.stop()
             let errors = (try? String(contentsOfFile: world.dir + "/serve.err", encoding: .utf8)) ?? ""
             throw WorldError(message: "mira-serve did not start: \(text) \(errors)")
         }
         self.port = port
         // Both lines are written at once, when the port is bound.
-        let link = try readLine()
+        let link = try process.readLine()
         ownerPath = link.range(of: "/own?key=").map { String(link[$0.lowerBound...]) }
     }
 
-    deinit { _ = stop() }
+    deinit { process.stop() }
 
     /// Stops the server and returns its exit status (0: a clean shutdown).
-    func stop() -> Int32 {
-        if let stopped { return stopped }
-        try? lifeline.fileHandleForWriting.close()
-        process.waitUntilExit()
-        stopped = process.terminationStatus
-        return process.terminationStatus
-    }
+    func stop() -> Int32 { process.stop() }
 
     var origin: String { "http://127.0.0.1:\(port)" }
 
