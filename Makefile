@@ -85,12 +85,12 @@ bench-memory: deps
 # One target alone: make fuzz-sse FUZZ_SECONDS=60
 FUZZ_SECONDS ?= 300
 FUZZ_TARGETS := record body sse headers retry-after
-FUZZ_MODULES := MiraShared MiraSystem MiraPrompt MiraLLM MiraBatch
+FUZZ_MODULES := CSpawn MiraShared MiraSystem MiraPrompt MiraLLM MiraBatch
 fuzz: .build-fuzz/mira-fuzzer
 	@Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 fuzz-%: .build-fuzz/mira-fuzzer
 	@Fuzz/run.sh $(FUZZ_SECONDS) $*
-.build-fuzz/mira-fuzzer: $(shell find $(addprefix Sources/,$(FUZZ_MODULES)) -name '*.swift') $(wildcard Fuzz/*.swift) Fuzz/build.sh
+.build-fuzz/mira-fuzzer: $(shell find $(addprefix Sources/,$(FUZZ_MODULES)) -name '*.swift' -o -name '*.[ch]') $(wildcard Fuzz/*.swift) Fuzz/build.sh
 	@Fuzz/build.sh $(FUZZ_MODULES) || { rm -f $@; exit 1; }
 
 # The reliability suite at full length: 200 kill rounds, 5 minutes of fuzzing.
