@@ -225,14 +225,14 @@ func pipePair() -> (read: Int32, write: Int32) {
 /// process group, and the test fails naming it instead of the run hanging.
 func spawnBash(_ script: String, stdin: String?, environment: [String: String], timeout: Double = 600) throws -> Outcome {
     let input = pipePair(), output = pipePair(), errors = pipePair()
-    let spawned = Result { try spawnChild("/bin/bash", ["-c", script], environment: environment,
-                                          stdin: input.read, stdout: output.write, stderr: errors.write) }
-    close(input.read)
-    close(output.write)
-    close(errors.write)
-    guard case .success(let pid) = spawned else {
+    let pid: pid_t
+    do {
+        defer { close(input.read); close(output.write); close(errors.write) }
+        pid = try spawnChild("/bin/bash", ["-c", script], environment: environment,
+                             stdin: input.read, stdout: output.write, stderr: errors.write)
+    } catch {
         close(input.write); close(output.read); close(errors.read)
-        return try spawned.map { _ in Outcome(status: 0, stdout: "", stderr: "") }.get()
+        throw error
     }
 
     // Feed stdin on another thread while reading stdout and stderr here, so
